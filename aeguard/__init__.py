@@ -1,0 +1,12 @@
+"""aeguard: anomaly detection and denoising with autoencoders.
+
+scikit-learn-style estimators on Keras 3 networks. Keras is imported lazily,
+on the first fit, score or load, so importing aeguard is quick.
+"""
+
+from .detectors import AEDetector
+from .persistence import load, save
+
+__version__ = "0.1.0"
+
+__all__ = ["AEDetector", "__version__", "load", "save"]

@@ -1,0 +1,365 @@
+"""Machinery shared by every aeguard estimator.
+
+Data validation (tabular rows and images), preprocessing, network sizing,
+the fit loop, batched scoring, and the state that pickling and model files
+carry. The estimators in :mod:`aeguard.detectors` add only what differs.
+"""
+
+import math
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from ._params import Interval, Options, PositiveInts, RandomState, validate_params
+from ._preprocessing import AUTO_PREPROCESSING, Scaler
+
+#: Attributes holding Keras models: rebuilt from ``_network`` + weights when
+#: unpickling or loading, never serialised as Keras objects.
+KERAS_ATTRIBUTES = ("model_", "encoder_", "decoder_")
+
+COMMON_CONSTRAINTS = {
+    "architecture": [Options("auto", "dense", "conv2d")],
+    "latent_dim": [Options(None), Interval(Integral, 1, None)],
+    "hidden_units": [Options(None), PositiveInts()],
+    "filters": [Options(None), PositiveInts()],
+    "epochs": [Options("auto"), Interval(Integral, 1, None)],
+    "batch_size": [Options("auto"), Interval(Integral, 1, None)],
+    "learning_rate": [Interval(Real, 0, None, closed="neither")],
+    "validation_fraction": [Options(None), Interval(Real, 0, 1, closed="left")],
+    "patience": [Interval(Integral, 1, None)],
+    "preprocessing": [Options("auto", "standard", "minmax", "unit", None)],
+    "random_state": [RandomState()],
+    "verbose": [Interval(Integral, 0, 2)],
+}
+
+
+def auto_dense_sizes(n_features):
+    """Hidden widths and code width for a dense autoencoder on ``n_features`` columns.
+
+    The code is about a quarter of the input width (at least 1), so the network
+    must compress; the hidden layers are wider than the input (at least 16,
+    at most 128) so that they can model interactions before compressing.
+    """
+    latent_dim = max(1, math.ceil(n_features / 4))
+    first = int(np.clip(2 * n_features, 16, 128))
+    second = int(np.clip(n_features, 8, 64))
+    return (first, second), latent_dim
+
+
+def auto_batch_size(n_train):
+    """Training batch size: about a tenth of the data, between 16 and 256."""
+    return int(np.clip(n_train // 10, 16, 256))
+
+
+def auto_epochs(n_train, batch_size):
+    """Maximum epochs: about 2,000 optimizer steps, between 10 and 200 epochs.
+
+    Early stopping usually ends training well before this.
+    """
+    steps_per_epoch = math.ceil(n_train / batch_size)
+    return int(np.clip(math.ceil(2000 / steps_per_epoch), 10, 200))
+
+
+class BaseAutoencoder(BaseEstimator):
+    """Base class of the autoencoder estimators; not for direct use.
+
+    Subclasses define ``__init__`` (storing parameters only) and may extend
+    ``_parameter_constraints_``-style tables through ``_constraints``.
+    """
+
+    _constraints = COMMON_CONSTRAINTS
+
+    # ------------------------------------------------------------------ data
+    def _validate_X(self, X, *, reset):
+        """Validate X; return a float32 array of shape (n, d) or (n, h, w, c).
+
+        Sets ``n_features_in_``, ``feature_names_in_`` (tabular input with
+        column names) and ``input_shape_`` when ``reset`` is true; otherwise
+        checks X against them.
+        """
+        _reject_non_numeric_columns(X, type(self).__name__)
+        if reset:
+            is_image = _ndim(X) in (3, 4)
+        else:
+            is_image = len(self.input_shape_) > 1
+        if not is_image:
+            X = validate_data(
+                self, X, reset=reset, dtype=np.float32, ensure_min_samples=2 if reset else 1
+            )
+            if reset:
+                self.input_shape_ = (X.shape[1],)
+            return X
+
+        X = check_array(
+            X, allow_nd=True, dtype=np.float32, ensure_min_samples=2 if reset else 1,
+            input_name="X",
+        )
+        if X.ndim not in (3, 4):
+            raise ValueError(
+                f"{type(self).__name__} was fitted on images of shape {self.input_shape_}; "
+                f"X must have shape (n_samples, {', '.join(map(str, self.input_shape_))}), "
+                f"got an array of shape {X.shape}."
+            )
+        if reset:
+            self.input_shape_ = tuple(int(s) for s in X.shape[1:])
+            self.n_features_in_ = int(np.prod(self.input_shape_))
+            if hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+        elif X.shape[1:] != self.input_shape_ and not (
+            # (n, h, w) and (n, h, w, 1) are the same grey-scale images.
+            X.shape[1:] + (1,) == self.input_shape_ or X.shape[1:] == self.input_shape_ + (1,)
+        ):
+            raise ValueError(
+                f"X has images of shape {X.shape[1:]}, but {type(self).__name__} was "
+                f"fitted on images of shape {self.input_shape_}."
+            )
+        return X
+
+    def _is_image(self):
+        return len(self.input_shape_) > 1
+
+    def _to_network(self, X):
+        """Scale validated X and give it the network's input shape."""
+        Xs = self.scaler_.transform(X)
+        if self.architecture_ == "dense":
+            return Xs.reshape(len(Xs), -1)
+        # Grey-scale (n, h, w) images get a channel axis.
+        return Xs.reshape((len(Xs),) + self._network["kwargs"]["input_shape"])
+
+    def _from_network(self, Xs):
+        """Undo :meth:`_to_network` on the network's output."""
+        return self.scaler_.inverse_transform(Xs.reshape((len(Xs),) + self.input_shape_))
+
+    # ---------------------------------------------------------------- sizing
+    def _resolve_architecture(self, X):
+        image = X.ndim > 2
+        if self.architecture == "auto":
+            return "conv2d" if image else "dense"
+        if self.architecture == "conv2d" and not image:
+            raise ValueError(
+                "architecture='conv2d' needs images of shape (n_samples, height, width) or "
+                f"(n_samples, height, width, channels); got X of shape {X.shape}. "
+                "Use architecture='dense' (or 'auto') for tabular rows."
+            )
+        return self.architecture
+
+    def _network_spec(self, X, output_activation):
+        """Choose the builder and its sizes for validated input X."""
+        if self.architecture_ == "dense":
+            n_features = int(np.prod(X.shape[1:]))
+            hidden, latent = auto_dense_sizes(n_features)
+            self.latent_dim_ = self.latent_dim if self.latent_dim is not None else latent
+            self.hidden_units_ = tuple(self.hidden_units) if self.hidden_units else hidden
+            kwargs = {
+                "n_features": n_features,
+                "hidden_units": self.hidden_units_,
+                "latent_dim": self.latent_dim_,
+                "output_activation": output_activation,
+            }
+            return {"builder": "dense", "kwargs": kwargs}
+        shape = X.shape[1:] if X.ndim == 4 else X.shape[1:] + (1,)
+        self.latent_dim_ = self.latent_dim if self.latent_dim is not None else 16
+        self.filters_ = tuple(self.filters) if self.filters else (32, 64)
+        kwargs = {
+            "input_shape": tuple(int(s) for s in shape),
+            "filters": self.filters_,
+            "latent_dim": self.latent_dim_,
+            "output_activation": output_activation,
+        }
+        return {"builder": "conv2d", "kwargs": kwargs}
+
+    # ------------------------------------------------------------------- fit
+    def _fit_autoencoder(self, X, target=None):
+        """Validate, preprocess, build and train; return the scaled network input.
+
+        ``target`` (same shape as X) is what the network learns to output;
+        by default X itself.
+        """
+        from . import _training
+
+        validate_params(self, self._constraints)
+        X = self._validate_X(X, reset=True)
+        if target is not None:
+            target = check_array(target, allow_nd=True, dtype=np.float32, input_name="y")
+            if target.shape != X.shape:
+                raise ValueError(
+                    f"y must have the same shape as X; got {target.shape} and {X.shape}."
+                )
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+
+        self.architecture_ = self._resolve_architecture(X)
+        method = self.preprocessing
+        if method == "auto":
+            method = AUTO_PREPROCESSING["image" if X.ndim > 2 else "tabular"]
+        self.scaler_ = Scaler.fit(X, method, image=self.architecture_ == "conv2d")
+        self.preprocessing_ = method
+        in_unit_range = method in ("unit", "minmax")
+        self._network = self._network_spec(X, "sigmoid" if in_unit_range else None)
+
+        Xs = self._to_network(X)
+        Ts = Xs if target is None else self._to_network(target)
+        train_idx, val_idx = _split(len(Xs), self.validation_fraction, rng)
+        validation = (Xs[val_idx], Ts[val_idx]) if len(val_idx) else None
+        n_train = len(train_idx)
+        self.batch_size_ = (
+            auto_batch_size(n_train) if self.batch_size == "auto" else min(self.batch_size, n_train)
+        )
+        max_epochs = auto_epochs(n_train, self.batch_size_) if self.epochs == "auto" else self.epochs
+
+        with _training.seeded(seed):
+            self.model_, self.encoder_, self.decoder_ = _training.build_networks(self._network)
+            self.history_, self.best_epoch_ = _training.train(
+                self.model_,
+                Xs[train_idx],
+                Ts[train_idx],
+                validation=validation,
+                epochs=max_epochs,
+                batch_size=self.batch_size_,
+                learning_rate=self.learning_rate,
+                patience=self.patience,
+                verbose=self.verbose,
+                seed=seed,
+            )
+        self.n_epochs_ = len(self.history_["loss"])
+        return Xs
+
+    # --------------------------------------------------------------- outputs
+    def _squared_errors(self, Xs):
+        """Per-value squared reconstruction error of scaled network input."""
+        from ._training import forward
+
+        return np.square(Xs - forward(self.model_, Xs), dtype=np.float32)
+
+    def _scores_from_scaled(self, Xs):
+        errors = self._squared_errors(Xs)
+        return errors.reshape(len(errors), -1).mean(axis=1, dtype=np.float64)
+
+    def transform(self, X):
+        """Encode X into latent codes.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, h, w[, c])
+            Data of the kind seen in ``fit``.
+
+        Returns
+        -------
+        codes : ndarray of shape (n_samples, latent_dim_)
+            The encoder's output for each sample.
+        """
+        from ._training import forward
+
+        check_is_fitted(self)
+        Xs = self._to_network(self._validate_X(X, reset=False))
+        return forward(self.encoder_, Xs).astype(np.float64)
+
+    def reconstruct(self, X):
+        """Reconstruct X through the autoencoder, in X's own shape and scale.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, h, w[, c])
+            Data of the kind seen in ``fit``.
+
+        Returns
+        -------
+        X_rec : ndarray of the same shape as X
+            Reconstructions with the preprocessing undone.
+        """
+        from ._training import forward
+
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        recon = self._from_network(forward(self.model_, self._to_network(X)))
+        return recon.reshape(X.shape)
+
+    def feature_scores(self, X):
+        """Per-feature reconstruction error: which features made a sample anomalous.
+
+        The squared difference between each (preprocessed) value and its
+        reconstruction. :meth:`score_samples` is its mean over features, so
+        a row's largest entries name the features that drove its score.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, h, w[, c])
+            Data of the kind seen in ``fit``.
+
+        Returns
+        -------
+        errors : ndarray of shape (n_samples, n_features) or X's image shape
+            Squared errors in the preprocessed scale; higher = more anomalous.
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        errors = self._squared_errors(self._to_network(X))
+        return errors.reshape(X.shape).astype(np.float64)
+
+    @property
+    def _n_features_out(self):
+        return self.latent_dim_
+
+    # ------------------------------------------------------------ persistence
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        if "model_" in state:
+            state["_weights"] = [np.asarray(w) for w in state["model_"].get_weights()]
+            for name in KERAS_ATTRIBUTES:
+                state.pop(name, None)
+        return state
+
+    def __setstate__(self, state):
+        weights = state.pop("_weights", None)
+        self.__dict__.update(state)
+        if weights is not None:
+            self._restore_networks(weights)
+
+    def _restore_networks(self, weights):
+        """Rebuild the Keras models from ``_network`` and set their weights."""
+        from . import _training
+
+        self.model_, self.encoder_, self.decoder_ = _training.build_networks(self._network)
+        self.model_.set_weights(weights)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        return tags
+
+
+def _ndim(X):
+    ndim = getattr(X, "ndim", None)
+    # np.asarray, not np.ndim: array-likes may implement only __array__.
+    return ndim if ndim is not None else np.asarray(X).ndim
+
+
+def _reject_non_numeric_columns(X, estimator_name):
+    """A DataFrame with text or other non-numeric columns gets a TypeError naming them."""
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is None or not hasattr(dtypes, "items"):
+        return
+    import pandas as pd
+
+    bad = [
+        str(name)
+        for name, dtype in dtypes.items()
+        if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype))
+    ]
+    if bad:
+        raise TypeError(
+            f"{estimator_name} needs numeric columns, but X has non-numeric columns {bad}. "
+            "Drop them or encode them as numbers first."
+        )
+
+
+def _split(n_samples, fraction, rng):
+    """Shuffled train/validation indices; no validation set if either side would be empty."""
+    order = rng.permutation(n_samples)
+    n_val = int(round((fraction or 0.0) * n_samples))
+    if n_val < 1 or n_samples - n_val < 1:
+        return order, order[:0]
+    return order[n_val:], order[:n_val]

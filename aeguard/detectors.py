@@ -1,0 +1,225 @@
+"""Anomaly detectors: reconstruction error of an autoencoder as the anomaly score."""
+
+from numbers import Real
+
+import numpy as np
+from sklearn.base import ClassNamePrefixFeaturesOutMixin, OutlierMixin, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from ._base import COMMON_CONSTRAINTS, BaseAutoencoder
+from ._params import Interval
+
+
+class AEDetector(ClassNamePrefixFeaturesOutMixin, OutlierMixin, TransformerMixin, BaseAutoencoder):
+    """Autoencoder anomaly detector for tabular rows and images.
+
+    An autoencoder is trained to reproduce the training data through a narrow
+    code layer; samples it reconstructs badly are unlike the training data.
+    ``score_samples`` returns that reconstruction error: **higher means more
+    anomalous**, the opposite sign of scikit-learn's
+    ``IsolationForest.score_samples``, so ``roc_auc_score(y_is_anomaly,
+    det.score_samples(X))`` is the natural use. ``decision_function`` and
+    ``predict`` keep scikit-learn's signs (negative / -1 = outlier).
+
+    Parameters
+    ----------
+    architecture : {"auto", "dense", "conv2d"}, default="auto"
+        Network family. "auto" uses a dense network for (n, d) input and a
+        2-D convolutional one for images of shape (n, h, w) or (n, h, w, c).
+        "dense" on images flattens them.
+    latent_dim : int, default=None
+        Width of the code. None: ceil(d / 4) for tabular data, 16 for images.
+    hidden_units : tuple of int, default=None
+        Dense encoder widths, outermost first (the decoder mirrors them).
+        None: ``(clip(2d, 16, 128), clip(d, 8, 64))``.
+    filters : tuple of int, default=None
+        Convolutional encoder filters, each block halving the image size.
+        None: ``(32, 64)``.
+    epochs : int or "auto", default="auto"
+        Maximum training epochs; early stopping usually ends sooner. "auto"
+        allows about 2,000 optimizer steps (10 to 200 epochs).
+    batch_size : int or "auto", default="auto"
+        Training batch size. "auto": a tenth of the training rows, between
+        16 and 256. Capped at the number of training rows.
+    learning_rate : float, default=1e-3
+        Adam's learning rate.
+    validation_fraction : float or None, default=0.1
+        Fraction of the training data held out (shuffled) to monitor early
+        stopping; None or 0 monitors the training loss instead.
+    patience : int, default=10
+        Epochs without improvement before training stops; the best epoch's
+        weights are restored.
+    preprocessing : {"auto", "standard", "minmax", "unit"} or None, default="auto"
+        Scaling learned in ``fit`` and applied before the network. "auto" is
+        "standard" (zero mean, unit variance per column) for tabular data and
+        "unit" for images (kept as they are when within [0, 1], else mapped
+        into [0, 1] by the training minimum and maximum, e.g. 0-255 pixels
+        become x / 255). Constant columns never produce NaN.
+    contamination : float, default=0.1
+        Expected fraction of outliers in the training data, in (0, 0.5]; sets
+        ``threshold_``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling and the validation split. An
+        int gives identical scores run after run on the same machine.
+    verbose : int, default=0
+        0 silent, 1 Keras progress bar, 2 one line per epoch.
+
+    Attributes
+    ----------
+    model_, encoder_, decoder_ : keras.Model
+        The trained autoencoder and its two halves.
+    threshold_ : float
+        The (1 - contamination) quantile of the training scores; samples
+        scoring above it are predicted outliers.
+    history_ : dict of str -> list of float
+        Training (and validation) loss per epoch.
+    n_epochs_ : int
+        Epochs run before early stopping.
+    best_epoch_ : int
+        The epoch whose weights were kept (1-based).
+    latent_dim_ : int
+        Width of the code actually used.
+    architecture_ : str
+        The network family actually used ("dense" or "conv2d").
+    preprocessing_ : str or None
+        The scaling actually used.
+    input_shape_ : tuple of int
+        Shape of one sample: (n_features,) or the image shape.
+    n_features_in_ : int
+        Number of features (values per image for images).
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when X had string column names.
+
+    See Also
+    --------
+    sklearn.ensemble.IsolationForest : tree-based detector (opposite score sign).
+
+    Notes
+    -----
+    The score is the mean squared error over features in the preprocessed
+    scale (standardised columns, or pixels in [0, 1]), so every column counts
+    equally whatever its unit. :meth:`feature_scores` gives the per-feature
+    errors behind it. Scoring is a pure function of the fitted detector and
+    the batch: chunked scoring equals scoring at once.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from aeguard import AEDetector
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 4))
+    >>> det = AEDetector(epochs=5, random_state=0).fit(X)
+    >>> det.score_samples(X).shape
+    (200,)
+    >>> det.transform(X).shape
+    (200, 1)
+    >>> sorted(set(det.predict(X)))
+    [-1, 1]
+    """
+
+    _constraints = {
+        **COMMON_CONSTRAINTS,
+        "contamination": [Interval(Real, 0, 0.5, closed="right")],
+    }
+
+    def __init__(
+        self,
+        *,
+        architecture="auto",
+        latent_dim=None,
+        hidden_units=None,
+        filters=None,
+        epochs="auto",
+        batch_size="auto",
+        learning_rate=1e-3,
+        validation_fraction=0.1,
+        patience=10,
+        preprocessing="auto",
+        contamination=0.1,
+        random_state=None,
+        verbose=0,
+    ):
+        self.architecture = architecture
+        self.latent_dim = latent_dim
+        self.hidden_units = hidden_units
+        self.filters = filters
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.preprocessing = preprocessing
+        self.contamination = contamination
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def fit(self, X, y=None):
+        """Train the autoencoder on X and set the threshold.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, h, w[, c])
+            Training data; it may contain some anomalies (see ``contamination``).
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        Xs = self._fit_autoencoder(X)
+        train_scores = self._scores_from_scaled(Xs)
+        self.threshold_ = float(np.quantile(train_scores, 1.0 - self.contamination))
+        return self
+
+    def score_samples(self, X):
+        """Anomaly score of each sample: its reconstruction error.
+
+        HIGHER = MORE ANOMALOUS (the opposite sign of scikit-learn's
+        ``IsolationForest.score_samples``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, h, w[, c])
+            Data of the kind seen in ``fit``.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            Mean squared reconstruction error in the preprocessed scale.
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        return self._scores_from_scaled(self._to_network(X))
+
+    def decision_function(self, X):
+        """``threshold_ - score_samples(X)``: negative for outliers (scikit-learn's sign).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, h, w[, c])
+            Data of the kind seen in ``fit``.
+
+        Returns
+        -------
+        decision : ndarray of shape (n_samples,)
+            Positive for inliers, negative for outliers.
+        """
+        check_is_fitted(self)
+        return self.threshold_ - self.score_samples(X)
+
+    def predict(self, X):
+        """Label each sample +1 (inlier) or -1 (outlier, score above ``threshold_``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, h, w[, c])
+            Data of the kind seen in ``fit``.
+
+        Returns
+        -------
+        is_inlier : ndarray of shape (n_samples,)
+            +1 for inliers, -1 for outliers.
+        """
+        return np.where(self.decision_function(X) < 0, -1, 1)

@@ -1,0 +1,19 @@
+"""Pure Keras builders for aeguard's networks.
+
+Each builder takes plain numbers, returns uncompiled ``keras.Model`` objects
+``(autoencoder, encoder, decoder)`` and knows nothing about scikit-learn. The
+estimators rebuild a network from the builder's name and keyword arguments
+(see :data:`BUILDERS`), which is how pickling and :func:`aeguard.load` restore
+a model without ever executing code stored in a file.
+"""
+
+from .conv2d import build_conv2d_autoencoder
+from .dense import build_dense_autoencoder
+
+#: Builders by the name recorded in fitted estimators and model files.
+BUILDERS = {
+    "dense": build_dense_autoencoder,
+    "conv2d": build_conv2d_autoencoder,
+}
+
+__all__ = ["BUILDERS", "build_conv2d_autoencoder", "build_dense_autoencoder"]

@@ -1,0 +1,47 @@
+"""Dense (fully connected) autoencoder for tabular rows."""
+
+import keras
+
+
+def build_dense_autoencoder(
+    n_features, hidden_units, latent_dim, *, activation="relu", output_activation=None
+):
+    """Build a symmetric dense autoencoder.
+
+    Parameters
+    ----------
+    n_features : int
+        Width of the input rows.
+    hidden_units : sequence of int
+        Widths of the encoder's hidden layers, outermost first; the decoder
+        mirrors them.
+    latent_dim : int
+        Width of the code layer (linear activation).
+    activation : str, default="relu"
+        Activation of the hidden layers.
+    output_activation : str or None, default=None
+        Activation of the reconstruction layer (None = linear, for
+        standardised data; "sigmoid" for data in [0, 1]).
+
+    Returns
+    -------
+    autoencoder, encoder, decoder : keras.Model
+        Uncompiled models; ``autoencoder`` chains the other two and shares
+        their weights.
+    """
+    inputs = keras.Input(shape=(n_features,), name="x")
+    h = inputs
+    for i, units in enumerate(hidden_units):
+        h = keras.layers.Dense(units, activation=activation, name=f"enc_{i}")(h)
+    code = keras.layers.Dense(latent_dim, name="code")(h)
+    encoder = keras.Model(inputs, code, name="encoder")
+
+    code_in = keras.Input(shape=(latent_dim,), name="z")
+    h = code_in
+    for i, units in enumerate(reversed(hidden_units)):
+        h = keras.layers.Dense(units, activation=activation, name=f"dec_{i}")(h)
+    outputs = keras.layers.Dense(n_features, activation=output_activation, name="recon")(h)
+    decoder = keras.Model(code_in, outputs, name="decoder")
+
+    autoencoder = keras.Model(inputs, decoder(encoder(inputs)), name="autoencoder")
+    return autoencoder, encoder, decoder
