@@ -75,6 +75,11 @@ def save(estimator, path):
         if isinstance(value, Scaler):
             arrays[f"{name}/center"], arrays[f"{name}/scale"] = value.center, value.scale
             fitted[name] = {"__scaler__": True}
+        elif isinstance(value, np.ndarray) and value.dtype == object:
+            # Column names (feature_names_in_) are an object array of str,
+            # which np.save would pickle: store them as a unicode array.
+            arrays[f"attr/{name}"] = value.astype(str)
+            fitted[name] = {"__array__": "object"}
         elif isinstance(value, np.ndarray):
             arrays[f"attr/{name}"] = value
             fitted[name] = {"__array__": True}
@@ -147,7 +152,10 @@ def load(path):
         if isinstance(value, dict) and value.get("__scaler__"):
             value = Scaler(arrays[f"{name}/center"], arrays[f"{name}/scale"])
         elif isinstance(value, dict) and value.get("__array__"):
+            kind = value["__array__"]
             value = arrays[f"attr/{name}"]
+            if kind == "object":
+                value = value.astype(object)
         else:
             value = _decode(value)
         setattr(estimator, name, value)

@@ -4,7 +4,8 @@ import keras
 
 
 def build_dense_autoencoder(
-    n_features, hidden_units, latent_dim, *, activation="relu", output_activation=None
+    n_features, hidden_units, latent_dim, *, activation="relu", output_activation=None,
+    dropout=0.0,
 ):
     """Build a symmetric dense autoencoder.
 
@@ -22,6 +23,8 @@ def build_dense_autoencoder(
     output_activation : str or None, default=None
         Activation of the reconstruction layer (None = linear, for
         standardised data; "sigmoid" for data in [0, 1]).
+    dropout : float, default=0.0
+        Dropout rate after each hidden layer (training only).
 
     Returns
     -------
@@ -33,6 +36,8 @@ def build_dense_autoencoder(
     h = inputs
     for i, units in enumerate(hidden_units):
         h = keras.layers.Dense(units, activation=activation, name=f"enc_{i}")(h)
+        if dropout:
+            h = keras.layers.Dropout(dropout, name=f"enc_dropout_{i}")(h)
     code = keras.layers.Dense(latent_dim, name="code")(h)
     encoder = keras.Model(inputs, code, name="encoder")
 
@@ -40,6 +45,8 @@ def build_dense_autoencoder(
     h = code_in
     for i, units in enumerate(reversed(hidden_units)):
         h = keras.layers.Dense(units, activation=activation, name=f"dec_{i}")(h)
+        if dropout:
+            h = keras.layers.Dropout(dropout, name=f"dec_dropout_{i}")(h)
     outputs = keras.layers.Dense(n_features, activation=output_activation, name="recon")(h)
     decoder = keras.Model(code_in, outputs, name="decoder")
 
