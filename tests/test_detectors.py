@@ -1,0 +1,361 @@
+"""AEDetector behaviour: learning, conventions, sklearn integration and bad input."""
+
+import pickle
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from aeguard import AEDetector
+from aeguard._base import auto_batch_size, auto_dense_sizes, auto_epochs
+
+# Clean training data with subtle (off-manifold) anomalies: no dropout, so the
+# network learns the manifold precisely (see AEDetector's `dropout`).
+FAST = dict(epochs=30, dropout=0.0, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def fitted(manifold_data):
+    X_train, _, _ = manifold_data
+    return AEDetector(**FAST).fit(X_train)
+
+
+@pytest.fixture(scope="module")
+def fitted_images(digits_images):
+    images, _ = digits_images
+    return AEDetector(
+        epochs=40, filters=(16, 32), latent_dim=8, learning_rate=3e-3, random_state=0
+    ).fit(images[:1000])
+
+
+# ------------------------------------------------------------------ learning
+def test_aedetector_ranks_anomalies(fitted, manifold_data):
+    """Off-manifold rows score higher than normal rows."""
+    _, X_test, y_test = manifold_data
+    assert roc_auc_score(y_test, fitted.score_samples(X_test)) > 0.95
+
+
+def test_aedetector_default_config_ranks_anomalies(manifold_data):
+    """AEDetector() with no tuning at all ranks off-manifold rows above normal ones."""
+    X_train, X_test, y_test = manifold_data
+    det = AEDetector(random_state=1).fit(X_train)
+    # Dropout (on by default, for contaminated real data) blurs the manifold a
+    # little, so this is well above chance (0.5) but below the tuned 0.95.
+    assert roc_auc_score(y_test, det.score_samples(X_test)) > 0.7
+
+
+def test_aedetector_images_flag_noise(fitted_images, digits_images):
+    """The convolutional detector scores noise images above held-out digits."""
+    images, _ = digits_images
+    assert fitted_images.architecture_ == "conv2d"
+    noise = np.random.default_rng(0).random((50, 8, 8)).astype(np.float32)
+    X = np.concatenate([images[1000:1200], noise])
+    y = np.r_[np.zeros(200), np.ones(50)]
+    assert roc_auc_score(y, fitted_images.score_samples(X)) > 0.95
+
+
+def test_aedetector_image_outputs(fitted_images, digits_images):
+    """Images keep their shape through reconstruct; codes have latent_dim_ columns."""
+    images, _ = digits_images
+    X = images[1000:1010]
+    assert fitted_images.reconstruct(X).shape == X.shape
+    assert fitted_images.transform(X).shape == (10, 8)
+    # (n, h, w, 1) is accepted for a model fitted on (n, h, w).
+    np.testing.assert_array_equal(
+        fitted_images.score_samples(X[..., None]), fitted_images.score_samples(X)
+    )
+    rec = fitted_images.reconstruct(X)
+    assert rec.min() >= 0.0 and rec.max() <= 1.0
+    # Reconstructions are closer to their own inputs than to other digits.
+    own = np.mean((rec - X) ** 2)
+    other = np.mean((rec - images[1010:1020]) ** 2)
+    assert own < other
+
+
+def test_aedetector_uint8_images_reconstructed_in_input_scale(digits_images):
+    """0-255 images are scaled into [0, 1] inside and reconstructed back in 0-255."""
+    images, _ = digits_images
+    X = (images[:300] * 255).astype(np.uint8)
+    det = AEDetector(epochs=5, filters=(8,), latent_dim=4, random_state=0).fit(X)
+    assert det.preprocessing_ == "unit"
+    rec = det.reconstruct(X)
+    assert rec.max() > 100  # 0-255 scale, not [0, 1]
+    assert np.isfinite(det.score_samples(X)).all()
+
+
+def test_aedetector_dense_on_images(digits_images):
+    """architecture='dense' flattens images and still returns image-shaped reconstructions."""
+    images, _ = digits_images
+    det = AEDetector(architecture="dense", epochs=3, random_state=0).fit(images[:200])
+    assert det.architecture_ == "dense"
+    assert det.reconstruct(images[:5]).shape == (5, 8, 8)
+
+
+def test_aedetector_feature_scores_name_the_broken_column(fitted, manifold_data):
+    """A value pushed off the manifold in one column gets that column the largest feature score."""
+    _, X_test, _ = manifold_data
+    X = X_test[:20].copy()
+    X[:, 5] += 6 * X_test[:, 5].std()
+    errors = fitted.feature_scores(X)
+    assert errors.shape == X.shape
+    assert (errors.argmax(axis=1) == 5).mean() >= 0.9
+    np.testing.assert_allclose(errors.mean(axis=1), fitted.score_samples(X), rtol=1e-6)
+
+
+# --------------------------------------------------------------- conventions
+def test_aedetector_sign_conventions(fitted, manifold_data):
+    """decision_function = threshold_ - score_samples; predict is -1 exactly where it is negative."""
+    _, X_test, _ = manifold_data
+    scores = fitted.score_samples(X_test)
+    decision = fitted.decision_function(X_test)
+    np.testing.assert_allclose(decision, fitted.threshold_ - scores)
+    np.testing.assert_array_equal(fitted.predict(X_test), np.where(scores > fitted.threshold_, -1, 1))
+    assert set(np.unique(fitted.predict(X_test))) == {-1, 1}
+
+
+@pytest.mark.parametrize("contamination", [0.05, 0.2])
+def test_aedetector_threshold_matches_contamination(manifold_data, contamination):
+    """About a `contamination` fraction of the training rows is flagged."""
+    X_train, _, _ = manifold_data
+    det = AEDetector(epochs=3, contamination=contamination, random_state=0).fit(X_train)
+    flagged = np.mean(det.predict(X_train) == -1)
+    assert abs(flagged - contamination) < 0.01
+    assert det.threshold_ == pytest.approx(np.quantile(det.score_samples(X_train), 1 - contamination))
+
+
+def test_aedetector_fit_predict_equals_fit_then_predict(manifold_data):
+    """fit_predict gives the labels predict gives after fit."""
+    X_train, _, _ = manifold_data
+    labels = AEDetector(epochs=3, random_state=0).fit_predict(X_train)
+    det = AEDetector(epochs=3, random_state=0).fit(X_train)
+    np.testing.assert_array_equal(labels, det.predict(X_train))
+
+
+def test_aedetector_random_state_reproducible(manifold_data):
+    """The same random_state gives identical scores; another gives different ones."""
+    X_train, X_test, _ = manifold_data
+    a = AEDetector(epochs=3, random_state=7).fit(X_train).score_samples(X_test)
+    b = AEDetector(epochs=3, random_state=7).fit(X_train).score_samples(X_test)
+    c = AEDetector(epochs=3, random_state=8).fit(X_train).score_samples(X_test)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_aedetector_fit_leaves_global_rngs_alone(manifold_data):
+    """Fitting with a seed does not reset the user's numpy and random global state."""
+    import random
+
+    X_train, _, _ = manifold_data
+    np.random.seed(123)
+    random.seed(123)
+    expected_np, expected_py = np.random.random(), random.random()
+    np.random.seed(123)
+    random.seed(123)
+    AEDetector(epochs=2, random_state=0).fit(X_train)
+    assert np.random.random() == expected_np
+    assert random.random() == expected_py
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 64])
+def test_aedetector_chunked_scoring_is_identical(fitted, fitted_images, manifold_data,
+                                                 digits_images, chunk):
+    """Scoring in chunks gives exactly the scores of one call (dense and conv)."""
+    _, X_test, _ = manifold_data
+    images, _ = digits_images
+    for det, X in ((fitted, X_test[:100]), (fitted_images, images[:100])):
+        whole = det.score_samples(X)
+        parts = np.concatenate([det.score_samples(X[i : i + chunk]) for i in range(0, len(X), chunk)])
+        np.testing.assert_array_equal(parts, whole)
+
+
+def test_aedetector_early_stopping_keeps_best_epoch(manifold_data):
+    """Training stops after `patience` epochs without improvement and keeps the best epoch."""
+    X_train, _, _ = manifold_data
+    det = AEDetector(epochs=400, patience=3, learning_rate=0.01, random_state=0).fit(X_train)
+    val = det.history_["val_loss"]
+    assert det.n_epochs_ < 400
+    assert det.best_epoch_ == int(np.argmin(val)) + 1
+    assert det.n_epochs_ - det.best_epoch_ == 3
+
+
+def test_aedetector_without_validation_monitors_training_loss(manifold_data):
+    """validation_fraction=None trains on every row and records only the training loss."""
+    X_train, _, _ = manifold_data
+    det = AEDetector(epochs=3, validation_fraction=None, random_state=0).fit(X_train)
+    assert set(det.history_) == {"loss"}
+    assert len(det.history_["loss"]) == det.n_epochs_ == 3
+
+
+def test_aedetector_auto_sizes_follow_data():
+    """The default network, batch size and epoch budget scale with the data."""
+    hidden, latent = auto_dense_sizes(40)
+    assert latent == 10 and hidden[0] > 40 > latent
+    assert auto_dense_sizes(1)[1] == 1
+    assert auto_batch_size(100) == 16 and auto_batch_size(10**6) == 256
+    assert auto_epochs(100, 16) == 30 and auto_epochs(10**6, 256) == 10
+
+
+@pytest.mark.parametrize("preprocessing, shift", [("standard", 1000), ("minmax", 1000), (None, 0)])
+def test_aedetector_preprocessing_options(manifold_data, preprocessing, shift):
+    """Every preprocessing option trains and reconstructs in the input's scale."""
+    X_train, _, _ = manifold_data
+    X = X_train * (1 + shift / 10) + shift
+    det = AEDetector(**FAST, preprocessing=preprocessing).fit(X)
+    rec = det.reconstruct(X[:50])
+    # Reconstructions land near the data, far closer than the data's own spread.
+    assert np.mean(np.abs(rec - X[:50])) < 0.5 * np.mean(np.abs(X - X.mean(axis=0)))
+
+
+def test_aedetector_constant_column_gives_finite_scores(manifold_data):
+    """A constant column does not produce NaN scores."""
+    X_train, X_test, _ = manifold_data
+    X = np.column_stack([X_train, np.full(len(X_train), 3.0)])
+    det = AEDetector(epochs=3, random_state=0).fit(X)
+    scores = det.score_samples(np.column_stack([X_test, np.full(len(X_test), 3.0)]))
+    assert np.isfinite(scores).all()
+
+
+# ------------------------------------------------------------ sklearn citizen
+def test_aedetector_clone_is_unfitted_with_same_params(fitted):
+    """clone copies the parameters and not the fitted state."""
+    copy = clone(fitted)
+    assert copy.get_params() == fitted.get_params()
+    with pytest.raises(NotFittedError):
+        copy.score_samples(np.zeros((2, 8)))
+
+
+@pytest.mark.parametrize("dumps, loads", [(pickle.dumps, pickle.loads), ("joblib", "joblib")])
+def test_aedetector_pickle_round_trip(fitted, manifold_data, tmp_path, dumps, loads):
+    """pickle and joblib round trips give identical scores and codes."""
+    _, X_test, _ = manifold_data
+    if dumps == "joblib":
+        joblib.dump(fitted, tmp_path / "det.joblib")
+        restored = joblib.load(tmp_path / "det.joblib")
+    else:
+        restored = loads(dumps(fitted))
+    np.testing.assert_array_equal(restored.score_samples(X_test), fitted.score_samples(X_test))
+    np.testing.assert_array_equal(restored.transform(X_test), fitted.transform(X_test))
+    assert restored.threshold_ == fitted.threshold_
+
+
+def test_aedetector_in_pipeline(manifold_data):
+    """AEDetector works as the last step of a Pipeline."""
+    X_train, X_test, y_test = manifold_data
+    pipe = make_pipeline(StandardScaler(), AEDetector(**FAST)).fit(X_train)
+    assert roc_auc_score(y_test, pipe.score_samples(X_test)) > 0.95
+    assert pipe.predict(X_test).shape == (len(X_test),)
+
+
+def test_aedetector_grid_search_with_auroc_scorer(manifold_data):
+    """GridSearchCV tunes AEDetector with a labelled AUROC scorer."""
+    X_train, X_test, y_test = manifold_data
+    X = np.vstack([X_train[:300], X_test])
+    y = np.r_[np.zeros(300), y_test]
+
+    def auroc(estimator, X, y):
+        return roc_auc_score(y, estimator.score_samples(X))
+
+    search = GridSearchCV(
+        AEDetector(**FAST),
+        {"latent_dim": [1, 2]},
+        scoring=auroc,
+        cv=StratifiedKFold(2, shuffle=True, random_state=0),
+    ).fit(X, y)
+    assert search.best_params_["latent_dim"] in (1, 2)
+    assert search.best_score_ > 0.8
+
+
+def test_aedetector_dataframe_feature_names_and_pandas_output(manifold_data):
+    """DataFrames set feature_names_in_; set_output gives latent codes as a DataFrame."""
+    X_train, X_test, _ = manifold_data
+    columns = [f"sensor_{i}" for i in range(X_train.shape[1])]
+    df = pd.DataFrame(X_train, columns=columns)
+    det = AEDetector(epochs=3, latent_dim=3, random_state=0).fit(df)
+    np.testing.assert_array_equal(det.feature_names_in_, columns)
+    det.set_output(transform="pandas")
+    codes = det.transform(pd.DataFrame(X_test, columns=columns))
+    assert isinstance(codes, pd.DataFrame)
+    assert list(codes.columns) == ["aedetector0", "aedetector1", "aedetector2"]
+    with pytest.raises(ValueError, match="feature names"):
+        det.score_samples(pd.DataFrame(X_test, columns=columns[::-1]))
+
+
+def test_aedetector_unfitted_raises():
+    """Every method raises NotFittedError before fit."""
+    det = AEDetector()
+    for method in ("score_samples", "decision_function", "predict", "transform", "reconstruct",
+                   "feature_scores"):
+        with pytest.raises(NotFittedError):
+            getattr(det, method)(np.zeros((3, 2)))
+
+
+# ----------------------------------------------------------------- bad input
+@pytest.mark.parametrize(
+    "X, error, match",
+    [
+        (np.array([[1.0, np.nan], [2.0, 3.0], [1.0, 1.0]]), ValueError, "NaN"),
+        (np.array([[1.0, np.inf], [2.0, 3.0], [1.0, 1.0]]), ValueError, "infinity"),
+        (np.zeros((0, 3)), ValueError, "0 sample"),
+        (np.zeros((1, 3)), ValueError, "1 sample"),
+        (np.array([["a", "b"], ["c", "d"]]), ValueError, "convert"),
+        (pd.DataFrame({"x": [1.0, 2.0, 3.0], "name": ["a", "b", "c"]}), TypeError, r"non-numeric columns \['name'\]"),
+    ],
+)
+def test_aedetector_fit_rejects_bad_data(X, error, match):
+    """Bad training data gets a clear error naming the problem."""
+    with pytest.raises(error, match=match):
+        AEDetector(epochs=1).fit(X)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"contamination": 0.7}, r"'contamination' parameter of AEDetector must be a float in the range \(0, 0.5\]"),
+        ({"contamination": 0.0}, "contamination"),
+        ({"architecture": "transformer"}, "'architecture' parameter"),
+        ({"epochs": 0}, "'epochs' parameter"),
+        ({"hidden_units": [0, 3]}, "'hidden_units' parameter"),
+        ({"preprocessing": "zscore"}, "'preprocessing' parameter"),
+    ],
+)
+def test_aedetector_rejects_bad_params(manifold_data, params, match):
+    """Bad parameters are reported in scikit-learn's wording at fit time."""
+    X_train, _, _ = manifold_data
+    with pytest.raises(ValueError, match=match):
+        AEDetector(**params).fit(X_train)
+
+
+def test_aedetector_conv2d_on_tabular_rows_is_an_error(manifold_data):
+    """Asking for a convolutional network on 2-D rows says to use a dense one."""
+    X_train, _, _ = manifold_data
+    with pytest.raises(ValueError, match="architecture='dense'"):
+        AEDetector(architecture="conv2d").fit(X_train)
+
+
+def test_aedetector_wrong_width_at_predict(fitted):
+    """Scoring rows of another width names both widths."""
+    with pytest.raises(ValueError, match="X has 3 features, but AEDetector is expecting 8"):
+        fitted.score_samples(np.zeros((4, 3)))
+
+
+def test_aedetector_wrong_image_shape_at_predict(fitted_images):
+    """Scoring images of another size names both shapes."""
+    with pytest.raises(ValueError, match=r"images of shape \(7, 8\).*\(8, 8\)"):
+        fitted_images.score_samples(np.zeros((4, 7, 8)))
+    with pytest.raises(ValueError, match="fitted on images"):
+        fitted_images.score_samples(np.zeros((4, 64)))
+
+
+def test_aedetector_nan_at_predict(fitted):
+    """NaN in data to score is a ValueError, not NaN scores."""
+    X = np.zeros((3, 8))
+    X[1, 2] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        fitted.score_samples(X)
