@@ -1,0 +1,424 @@
+"""CSV input and output for the command line: reading, choosing feature columns, writing scores.
+
+Everything here raises :class:`InputError` (a ``ValueError``) for problems
+the user can fix, with a one-line message that names the file, column or
+option involved; the CLI prints it and exits with status 2.
+"""
+
+import csv
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+#: Column names (compared case-insensitively, spaces trimmed) that hold
+#: ground truth or earlier results rather than measurements. Fitting on a label
+#: would make the detector learn the answer, so they are never features unless
+#: chosen with ``--columns``. "y" is not among them: in sensor files it is
+#: usually an axis (x, y, z), not a label.
+LABEL_LIKE_NAMES = frozenset(
+    {
+        "anomaly", "anomalies", "is_anomaly", "outlier", "is_outlier", "label", "labels",
+        "changepoint", "target", "class", "ground_truth", "anomaly_score",
+    }
+)
+
+#: Bytes read to guess the delimiter: enough for many rows of a wide file,
+#: and constant time however large the file is.
+SNIFF_BYTES = 64 * 1024
+
+#: Rows per chunk when the output is streamed, bounding memory on large files.
+WRITE_CHUNK_ROWS = 100_000
+
+#: Column names listed in full in an error message before it abbreviates.
+MAX_NAMES_SHOWN = 20
+
+
+class InputError(ValueError):
+    """A problem with the user's files or options, described in one line."""
+
+
+@dataclass
+class Table:
+    """A CSV file read for scoring.
+
+    Attributes
+    ----------
+    path : Path
+        The file read.
+    frame : DataFrame
+        Its rows, with pandas' type inference (numbers as numbers, text and
+        dates as strings); the index is the 0-based data row number.
+    read_options : dict
+        The ``pandas.read_csv`` options used (delimiter and friends), so the
+        file can be read again the same way when the output is written.
+    """
+
+    path: Path
+    frame: pd.DataFrame
+    read_options: dict
+
+    @property
+    def delimiter(self):
+        return self.read_options["sep"]
+
+
+@dataclass
+class FeatureSelection:
+    """Which columns of a table are features, and why the others are not.
+
+    Attributes
+    ----------
+    features : list of str
+        Feature column names, in the order the detector sees them.
+    ignored : dict of str -> str
+        Every other column, mapped to the reason it is not a feature.
+    """
+
+    features: list
+    ignored: dict
+
+
+def sniff_delimiter(path):
+    """Guess a CSV file's delimiter (``,``, ``;`` or tab) from its first bytes.
+
+    Parameters
+    ----------
+    path : path-like
+        The CSV file.
+
+    Returns
+    -------
+    delimiter : str
+        The delimiter; ``,`` when the sample is ambiguous (e.g. a single column).
+    skipinitialspace : bool
+        Whether fields are followed by a space after the delimiter (``a, b``).
+    """
+    with open(path, "rb") as f:
+        raw = f.read(SNIFF_BYTES)
+    # Sniff whole lines only: a line cut in the middle has fewer fields.
+    if len(raw) == SNIFF_BYTES and b"\n" in raw:
+        raw = raw[: raw.rindex(b"\n")]
+    sample = raw.decode("utf-8", errors="ignore")
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        return ",", False
+    return dialect.delimiter, bool(dialect.skipinitialspace)
+
+
+def read_table(path):
+    """Read a CSV file with a header row, guessing its delimiter.
+
+    Parameters
+    ----------
+    path : path-like
+        The CSV file, UTF-8 encoded, with column names in its first line.
+
+    Returns
+    -------
+    table : Table
+        The parsed file.
+
+    Raises
+    ------
+    InputError
+        If the file is missing, not a regular file, not UTF-8, empty, has no
+        data rows or cannot be parsed.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"no such file: {str(path)!r}")
+    if not path.is_file():
+        raise InputError(f"{str(path)!r} is not a file")
+    try:
+        sep, skipinitialspace = sniff_delimiter(path)
+        # index_col=False: pandas would otherwise turn the first column into
+        # the index when rows end with a trailing delimiter.
+        options = {"sep": sep, "skipinitialspace": skipinitialspace, "index_col": False}
+        with warnings.catch_warnings():
+            # With index_col=False, pandas drops the extra fields of a row
+            # longer than the header and only warns; that is a broken file.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(path, **options)
+    except pd.errors.ParserWarning:
+        raise InputError(
+            f"cannot parse {str(path)!r} as CSV: some rows have more fields than the header"
+        ) from None
+    except pd.errors.EmptyDataError:
+        raise InputError(f"{str(path)!r} is empty") from None
+    except pd.errors.ParserError as err:
+        raise InputError(f"cannot parse {str(path)!r} as CSV: {_one_line(err)}") from None
+    except UnicodeDecodeError as err:
+        raise InputError(
+            f"{str(path)!r} is not UTF-8 text (byte {err.object[err.start]:#04x} at position "
+            f"{err.start}); save it as UTF-8"
+        ) from None
+    if len(frame) == 0:
+        raise InputError(f"{str(path)!r} has a header but no data rows")
+    return Table(path=path, frame=frame, read_options=options)
+
+
+def is_label_like(name):
+    """Whether a column name looks like ground truth or a score (``label``, ``Anomaly``, ...)."""
+    return str(name).strip().lower() in LABEL_LIKE_NAMES
+
+
+def select_features(frame, columns=None, required=None):
+    """Choose the feature columns of a table.
+
+    Without ``columns``, the features are the columns that hold numbers
+    (integers or floats) and have a name, except those named like labels
+    (see :data:`LABEL_LIKE_NAMES`). Columns of ``true``/``false`` values are
+    left out too: they are usually flags or labels rather than measurements.
+    Text and date columns are never features.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The table.
+    columns : list of str, default=None
+        Columns chosen by the user (``--columns``), in order; they must exist
+        and hold numbers or booleans. Label-like names are allowed here.
+    required : list of str, default=None
+        The features a saved model was fitted on; all must exist, and
+        ``columns``, if given, must name the same set.
+
+    Returns
+    -------
+    selection : FeatureSelection
+
+    Raises
+    ------
+    InputError
+        For an unknown or non-numeric chosen column, missing model columns,
+        or no feature columns at all.
+    """
+    names = [str(c) for c in frame.columns]
+    if columns is not None:
+        columns = [_resolve_column(c, names) for c in columns]
+        duplicated = sorted({c for c in columns if columns.count(c) > 1})
+        if duplicated:
+            raise InputError(f"--columns names {_join(duplicated)} more than once")
+    if required is not None:
+        required = [str(c) for c in required]
+        missing = [c for c in required if c not in names]
+        if missing:
+            raise InputError(
+                f"the data lacks the model's feature column(s) {_join(missing)} "
+                f"(the model was fitted on {_join(required)})"
+            )
+        if columns is not None and set(columns) != set(required):
+            raise InputError(
+                f"--columns ({_join(columns)}) differs from the model's feature columns "
+                f"({_join(required)}); leave --columns out to use the model's"
+            )
+        columns = required
+    not_chosen = "not a model feature" if required is not None else "not chosen"
+
+    ignored = {}
+    features = []
+    for name in names:
+        dtype = frame[name].dtype
+        numeric = pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+        if columns is not None:
+            if name not in columns:
+                ignored[name] = not_chosen
+            elif not (numeric or pd.api.types.is_bool_dtype(dtype)):
+                raise InputError(
+                    f"column {name!r} is not numeric (first value {frame[name].iloc[0]!r}); "
+                    "only columns of numbers can be features"
+                )
+        elif not numeric:
+            ignored[name] = "true/false" if pd.api.types.is_bool_dtype(dtype) else "not numeric"
+        elif is_label_like(name):
+            ignored[name] = "named like a label"
+        elif name.startswith("Unnamed: "):
+            # pandas' name for a column with an empty header, typically a saved index.
+            ignored[name] = "no header name"
+        else:
+            features.append(name)
+    if columns is not None:
+        features = list(columns)
+    if not features:
+        described = _join(f"{name} ({why})" for name, why in ignored.items())
+        raise InputError(
+            f"no numeric feature columns (columns: {described}); "
+            "choose some with --columns"
+        )
+    return FeatureSelection(features=features, ignored=ignored)
+
+
+def check_finite(frame, features):
+    """Raise :class:`InputError` if a feature column has missing or infinite values.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The table.
+    features : list of str
+        Its feature columns.
+    """
+    values = frame[features].to_numpy(dtype=np.float64)
+    bad = ~np.isfinite(values)
+    if not bad.any():
+        return
+    counts = bad.sum(axis=0)
+    described = _join(
+        f"{name} ({n} row{'s' if n > 1 else ''})" for name, n in zip(features, counts) if n
+    )
+    first_row = int(np.flatnonzero(bad.any(axis=1))[0]) + 1
+    raise InputError(
+        f"missing or infinite values in feature column(s) {described}, first in data row "
+        f"{first_row}; fill or drop those rows, or leave the columns out with --columns"
+    )
+
+
+def top_columns(errors, names, k=3):
+    """Name the features with the largest errors in each row, most important first.
+
+    Parameters
+    ----------
+    errors : ndarray of shape (n_samples, n_features)
+        Per-feature errors, e.g. ``AEDetector.feature_scores``.
+    names : list of str
+        Feature names, one per column of ``errors``.
+    k : int, default=3
+        How many names per row (fewer when there are fewer features).
+
+    Returns
+    -------
+    top : list of str
+        For each row, up to ``k`` names joined by commas, e.g. ``"b,a,c"``.
+    """
+    names = np.asarray(names, dtype=object)
+    # A stable sort breaks ties by column order, so the output is deterministic.
+    order = np.argsort(-np.asarray(errors), axis=1, kind="stable")[:, : min(k, len(names))]
+    return [",".join(row) for row in names[order]]
+
+
+def default_output_path(input_path):
+    """``data.csv`` -> ``data.scores.csv``, beside the input."""
+    input_path = Path(input_path)
+    stem = input_path.name[:-4] if input_path.name.lower().endswith(".csv") else input_path.name
+    return input_path.with_name(f"{stem}.scores.csv")
+
+
+def check_writable(path, *, force, option):
+    """Fail early if a file cannot be written, or exists and ``force`` is false.
+
+    Checked before any training, so that a long fit does not end in an error.
+
+    Parameters
+    ----------
+    path : Path
+        The file to be written.
+    force : bool
+        Whether an existing file may be replaced.
+    option : str
+        The option that named the file, for the message (``"--output"``).
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(f"{option} {str(path)!r} is a directory")
+    if path.exists() and not force:
+        raise InputError(f"{str(path)!r} exists; use --force to replace it")
+    # The file is written beside its final name (then renamed), and missing
+    # directories are created, so the nearest existing ancestor must accept files.
+    parent = path.absolute().parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise InputError(f"cannot write {str(path)!r}: {str(parent)!r} is not a directory")
+    # Try it: permission bits say nothing for root or on read-only file systems.
+    try:
+        tempfile.TemporaryFile(dir=parent).close()
+    except OSError as err:
+        raise InputError(
+            f"cannot write {str(path)!r}: {err.strerror or err} in {str(parent)!r}"
+        ) from None
+
+
+def write_scores(table, path, new_columns):
+    """Write the input rows with extra columns appended, atomically.
+
+    The input columns are copied as the text they were in the file (read
+    again as strings), so ids with leading zeros, dates and number formats
+    come out exactly as they went in. The file is written in chunks under a
+    temporary name and renamed into place; on any error the previous ``path``
+    (if any) is left untouched. Uses the input's delimiter.
+
+    Parameters
+    ----------
+    table : Table
+        The table the scores belong to.
+    path : path-like
+        The output file.
+    new_columns : dict of str -> array-like
+        Columns to append, each with one value per row of ``table``. An input
+        column of the same name (from scoring an earlier output) is replaced.
+    """
+    from ._io import atomic_write
+
+    n_rows = len(table.frame)
+    new_columns = {name: np.asarray(values) for name, values in new_columns.items()}
+    for name, values in new_columns.items():
+        if len(values) != n_rows:
+            raise ValueError(f"column {name!r} has {len(values)} values for {n_rows} rows")
+
+    def write(f):
+        reader = pd.read_csv(
+            table.path,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            chunksize=WRITE_CHUNK_ROWS,
+            **table.read_options,
+        )
+        start = 0
+        with reader:
+            for chunk in reader:
+                stop = start + len(chunk)
+                if stop > n_rows:
+                    raise _changed_error(table.path)
+                chunk = chunk.drop(columns=[c for c in new_columns if c in chunk.columns])
+                for name, values in new_columns.items():
+                    chunk[name] = values[start:stop]
+                chunk.to_csv(f, sep=table.delimiter, index=False, header=start == 0)
+                start = stop
+        if start != n_rows:
+            raise _changed_error(table.path)
+
+    # Binary mode: pandas then writes UTF-8 whatever the locale, with "\n" line ends.
+    atomic_write(path, write, mode="wb")
+
+
+def _changed_error(path):
+    # The input is read a second time when the output is written; if it
+    # changed meanwhile, refuse rather than write scores beside the wrong rows.
+    return InputError(f"{str(path)!r} changed while it was being scored; run again")
+
+
+def _resolve_column(name, names):
+    """Match a ``--columns`` entry to a column, ignoring surrounding spaces."""
+    if name in names:
+        return name
+    stripped = {n.strip(): n for n in names}
+    if name.strip() in stripped:
+        return stripped[name.strip()]
+    raise InputError(f"unknown column {name!r}; the columns are {_join(names)}")
+
+
+def _join(names, limit=MAX_NAMES_SHOWN):
+    """Comma-separated names, abbreviated after ``limit`` so a message stays one readable line."""
+    names = [str(n) for n in names]
+    if len(names) <= limit:
+        return ", ".join(names)
+    return ", ".join(names[:limit]) + f", ... ({len(names) - limit} more)"
+
+
+def _one_line(err):
+    return " ".join(str(err).split())

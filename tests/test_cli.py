@@ -1,0 +1,335 @@
+"""Tests for the ``aeguard`` command line and its CSV helpers."""
+
+import subprocess
+import sys
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from aeguard import __version__
+from aeguard._tabular_io import (
+    InputError,
+    default_output_path,
+    select_features,
+    sniff_delimiter,
+    top_columns,
+)
+from aeguard.cli import app
+
+runner = CliRunner()
+
+FEATURES = ["a", "b", "c", "d", "e"]
+#: 0-based data row -> the column pushed 12 standard deviations off.
+OUTLIERS = {50: "b", 150: "d", 250: "a"}
+#: Enough for the injected outliers to stand out clearly, and ~1 s per fit.
+EPOCHS = "12"
+OUTPUT_COLUMNS = ["anomaly_score", "is_anomaly", "top_columns"]
+
+
+def make_frame(n_rows=300, seed=0):
+    """Rows near a 2-D plane in 5 columns, three injected outliers, a time and a label column."""
+    rng = np.random.default_rng(seed)
+    mixing = rng.normal(size=(2, len(FEATURES)))
+    X = rng.normal(size=(n_rows, 2)) @ mixing + 0.1 * rng.normal(size=(n_rows, len(FEATURES)))
+    std = X.std(axis=0)
+    outliers = {row: column for row, column in OUTLIERS.items() if row < n_rows}
+    for row, column in outliers.items():
+        j = FEATURES.index(column)
+        X[row, j] += 12 * std[j]
+    frame = pd.DataFrame(X.round(6), columns=FEATURES)
+    times = pd.date_range("2024-01-01", periods=n_rows, freq="min")
+    frame.insert(0, "time", times.strftime("%Y-%m-%d %H:%M"))
+    frame["label"] = 0
+    frame.loc[list(outliers), "label"] = 1
+    return frame
+
+
+def read_text(path, sep=","):
+    """A CSV file's cells exactly as written."""
+    return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False)
+
+
+def assert_user_error(result, *fragments):
+    """Exit status 2 with exactly one ``error: ...`` line on stderr naming ``fragments``."""
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    assert "Traceback" not in result.output
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+@pytest.fixture(scope="module")
+def fitted_run(tmp_path_factory):
+    """One real fit shared by the tests: the data file, its output and a saved model."""
+    folder = tmp_path_factory.mktemp("fit")
+    data = folder / "sensors.csv"
+    make_frame().to_csv(data, index=False)
+    model = folder / "model.aeg"
+    result = runner.invoke(
+        app, ["detect", str(data), "--epochs", EPOCHS, "--save-model", str(model)]
+    )
+    assert result.exit_code == 0, result.output
+    output = folder / "sensors.scores.csv"
+    return SimpleNamespace(data=data, output=output, model=model, result=result,
+                           scores=pd.read_csv(output))
+
+
+# ------------------------------------------------------------------ detect
+def test_detect_writes_input_columns_and_scores(fitted_run):
+    """The output has every input row and column, as written, plus the three score columns."""
+    written = read_text(fitted_run.output)
+    original = read_text(fitted_run.data)
+    assert list(written.columns) == list(original.columns) + OUTPUT_COLUMNS
+    pd.testing.assert_frame_equal(written[original.columns], original)
+    scores = fitted_run.scores
+    assert (scores["anomaly_score"] >= 0).all()
+    assert set(scores["is_anomaly"]) == {0, 1}
+    # contamination 0.1 of 300 training rows: the rows above the 0.9 quantile.
+    assert scores["is_anomaly"].sum() == 30
+
+
+def test_detect_ranks_injected_outliers_first(fitted_run):
+    """The injected outliers score highest, are flagged, and their top column is the one pushed."""
+    scores = fitted_run.scores
+    highest = scores["anomaly_score"].nlargest(3).index
+    assert set(highest) == set(OUTLIERS)
+    for row, column in OUTLIERS.items():
+        assert scores.loc[row, "is_anomaly"] == 1
+        names = scores.loc[row, "top_columns"].split(",")
+        assert names[0] == column and len(names) == 3 and set(names) <= set(FEATURES)
+
+
+def test_detect_summary_and_progress(fitted_run):
+    """The summary names features, ignored columns, threshold, flagged count and top rows."""
+    out = fitted_run.result.stdout
+    assert "300 rows" in out
+    assert "features (5): a, b, c, d, e" in out
+    assert "time (not numeric)" in out and "label (named like a label)" in out
+    assert "the 0.9 quantile of the training rows' scores" in out
+    assert "flagged: 30 of 300 rows (10.0%)" in out
+    table = out.split("top 10 rows")[1].splitlines()[2:5]
+    assert {line.split()[0] for line in table} == {str(row + 1) for row in OUTLIERS}
+    assert f"wrote {fitted_run.output}" in out
+    err = fitted_run.result.stderr
+    assert "training on 300 rows x 5 columns" in err
+    assert f"epoch 1/{EPOCHS}" in err
+
+
+def test_detect_saved_model_scores_identically(fitted_run, tmp_path):
+    """--model on the same rows (here semicolon-separated) reproduces the fitted run's scores."""
+    data = tmp_path / "semi.csv"
+    make_frame().to_csv(data, sep=";", index=False)
+    result = runner.invoke(app, ["detect", str(data), "--model", str(fitted_run.model)])
+    assert result.exit_code == 0, result.output
+    assert "semicolon-separated" in result.stdout
+    assert f"loaded from {fitted_run.model}" in result.stdout
+    written = pd.read_csv(tmp_path / "semi.scores.csv", sep=";")
+    np.testing.assert_array_equal(written["anomaly_score"], fitted_run.scores["anomaly_score"])
+    assert list(written["top_columns"]) == list(fitted_run.scores["top_columns"])
+
+
+def test_detect_same_seed_same_scores_and_force_replaces(fitted_run, tmp_path):
+    """A second fit with the default seed repeats the scores; --force replaces the old output."""
+    output = tmp_path / "out.csv"
+    output.write_text("old\n")
+    args = ["detect", str(fitted_run.data), "--epochs", EPOCHS, "-o", str(output)]
+    assert_user_error(runner.invoke(app, args), "exists; use --force")
+    assert output.read_text() == "old\n"
+    result = runner.invoke(app, args + ["--force"])
+    assert result.exit_code == 0, result.output
+    written = pd.read_csv(output)
+    np.testing.assert_array_equal(written["anomaly_score"], fitted_run.scores["anomaly_score"])
+
+
+def test_detect_columns_selects_features(tmp_path):
+    """--columns fits on the chosen columns only; top_columns names only those."""
+    frame = make_frame()
+    ids = [f"{i:04d}" for i in range(len(frame))]
+    frame.insert(0, "id", ids)
+    data = tmp_path / "d.csv"
+    frame.to_csv(data, index=False)
+    result = runner.invoke(app, ["detect", str(data), "--columns", "c, a", "--epochs", "2"])
+    assert result.exit_code == 0, result.output
+    assert "features (2): c, a" in result.stdout
+    assert "id (not chosen)" in result.stdout and "b (not chosen)" in result.stdout
+    written = read_text(tmp_path / "d.scores.csv")
+    assert set(written["top_columns"]) == {"c,a", "a,c"}
+    # Columns are copied as text: ids keep their leading zeros.
+    assert list(written["id"]) == ids
+
+
+def test_detect_quiet_prints_nothing(tmp_path):
+    """--quiet writes the output but prints nothing at all, training progress included."""
+    data = tmp_path / "d.csv"
+    make_frame(n_rows=100).to_csv(data, index=False)
+    result = runner.invoke(app, ["detect", str(data), "--epochs", "1", "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "" and result.stderr == ""
+    assert len(pd.read_csv(tmp_path / "d.scores.csv")) == 100
+
+
+def test_detect_model_missing_columns(fitted_run, tmp_path):
+    """Scoring with a model whose columns the file lacks names the missing ones."""
+    data = tmp_path / "fewer.csv"
+    make_frame().drop(columns=["b", "e"]).to_csv(data, index=False)
+    result = runner.invoke(app, ["detect", str(data), "--model", str(fitted_run.model)])
+    assert_user_error(result, "b, e")
+    assert not (tmp_path / "fewer.scores.csv").exists()
+
+
+# ------------------------------------------------------------- user errors
+def test_detect_unknown_column(tmp_path):
+    """An unknown --columns entry is named, with the available columns."""
+    data = tmp_path / "d.csv"
+    make_frame(n_rows=20).to_csv(data, index=False)
+    result = runner.invoke(app, ["detect", str(data), "--columns", "a,nope"])
+    assert_user_error(result, "'nope'", "time, a, b, c, d, e, label")
+    assert not (tmp_path / "d.scores.csv").exists()
+
+
+def test_detect_no_numeric_columns(tmp_path):
+    """A file without numeric columns is refused, listing why each column was left out."""
+    data = tmp_path / "text.csv"
+    pd.DataFrame({"name": ["x", "y", "z"], "label": [0, 1, 0]}).to_csv(data, index=False)
+    result = runner.invoke(app, ["detect", str(data)])
+    assert_user_error(result, "no numeric feature columns", "name (not numeric)",
+                      "label (named like a label)")
+
+
+def test_detect_missing_file(tmp_path):
+    """A missing input file is one line, not a traceback."""
+    assert_user_error(runner.invoke(app, ["detect", str(tmp_path / "none.csv")]), "no such file")
+
+
+@pytest.mark.parametrize("text", ["a,b\n1,2,3,4\n5,6\n", "a,b\n1,2\n3,4,5,6\n"])
+def test_detect_row_longer_than_header(tmp_path, text):
+    """A row with more fields than the header is refused, not silently truncated."""
+    data = tmp_path / "bad.csv"
+    data.write_text(text)
+    assert_user_error(runner.invoke(app, ["detect", str(data)]), "cannot parse", "fields")
+
+
+def test_detect_unwritable_output(tmp_path):
+    """An output path below a regular file is refused before any training."""
+    data = tmp_path / "d.csv"
+    make_frame(n_rows=20).to_csv(data, index=False)
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    result = runner.invoke(app, ["detect", str(data), "-o", str(blocker / "out.csv")])
+    assert_user_error(result, "not a directory")
+
+
+def test_detect_missing_values(tmp_path):
+    """Missing feature values are refused, naming the column and counting the rows."""
+    frame = make_frame(n_rows=20)
+    frame.loc[[3, 7], "c"] = np.nan
+    data = tmp_path / "nan.csv"
+    frame.to_csv(data, index=False)
+    assert_user_error(runner.invoke(app, ["detect", str(data)]), "c (2 rows)", "row 4")
+
+
+@pytest.mark.parametrize("value", ["0", "0.7", "-0.1", "nan"])
+def test_detect_bad_contamination(tmp_path, value):
+    """--contamination outside (0, 0.5] is one line, before the file is read."""
+    result = runner.invoke(app, ["detect", str(tmp_path / "d.csv"), "--contamination", value])
+    assert_user_error(result, "--contamination must be in (0, 0.5]")
+
+
+def test_detect_model_with_training_option(tmp_path):
+    """Training options make no sense with a saved model and are refused."""
+    result = runner.invoke(
+        app, ["detect", str(tmp_path / "d.csv"), "--model", "m.aeg", "--epochs", "3"]
+    )
+    assert_user_error(result, "--epochs cannot be used with --model")
+
+
+def test_detect_not_a_model_file(tmp_path):
+    """A file that is not an aeguard model gives one line."""
+    data = tmp_path / "d.csv"
+    make_frame(n_rows=20).to_csv(data, index=False)
+    fake = tmp_path / "fake.aeg"
+    fake.write_text("hello")
+    result = runner.invoke(app, ["detect", str(data), "--model", str(fake)])
+    assert_user_error(result, "is not an aeguard model file")
+
+
+def test_unknown_option_exits_2():
+    """typer's own usage errors exit with status 2 as well."""
+    assert runner.invoke(app, ["detect", "x.csv", "--bogus"]).exit_code == 2
+
+
+def test_version():
+    """--version prints the package version."""
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"aeguard {__version__}"
+
+
+def test_python_m_aeguard_help():
+    """``python -m aeguard --help`` works and lists the detect command."""
+    result = subprocess.run(
+        [sys.executable, "-m", "aeguard", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert "detect" in result.stdout
+
+
+def test_import_cli_does_not_import_keras():
+    """Importing the CLI stays cheap: no Keras, TensorFlow or matplotlib."""
+    code = (
+        "import sys, aeguard.cli; "
+        "print(sorted(m for m in ('keras', 'tensorflow', 'matplotlib') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+# ---------------------------------------------------------------- helpers
+@pytest.mark.parametrize(
+    "text, expected",
+    [("a,b\n1,2\n", ","), ("a;b\n1.5;2\n", ";"), ("a\tb\n1\t2\n", "\t"), ("a\n1\n2\n", ",")],
+)
+def test_sniff_delimiter(tmp_path, text, expected):
+    """Comma, semicolon and tab are recognised; a single column falls back to a comma."""
+    path = tmp_path / "f.csv"
+    path.write_text(text)
+    assert sniff_delimiter(path)[0] == expected
+
+
+def test_select_features_default_rule():
+    """Numbers are features; text, booleans, unnamed and label-like columns are not."""
+    frame = pd.DataFrame({
+        "Unnamed: 0": [0, 1], "t": ["x", "y"], "v": [1.0, 2.0], "n": [1, 2],
+        "flag": [True, False], "Anomaly": [0, 1], " Class ": [0, 1], "y": [3.0, 4.0],
+    })
+    selection = select_features(frame)
+    assert selection.features == ["v", "n", "y"]
+    assert selection.ignored == {
+        "Unnamed: 0": "no header name", "t": "not numeric", "flag": "true/false",
+        "Anomaly": "named like a label", " Class ": "named like a label",
+    }
+    # Chosen explicitly, a label-like or boolean column is used.
+    assert select_features(frame, ["flag", "Class"]).features == ["flag", " Class "]
+    with pytest.raises(InputError, match="'t' is not numeric"):
+        select_features(frame, ["t"])
+
+
+def test_top_columns_order():
+    """Names come largest error first, ties broken by column order."""
+    errors = np.array([[0.1, 3.0, 2.0, 0.0], [1.0, 1.0, 0.0, 5.0]])
+    assert top_columns(errors, ["w", "x", "y", "z"]) == ["x,y,w", "z,w,x"]
+    assert top_columns(errors[:, :1], ["w"]) == ["w", "w"]
+
+
+def test_default_output_path(tmp_path):
+    """FILE.csv becomes FILE.scores.csv beside it."""
+    assert default_output_path(tmp_path / "run.CSV") == tmp_path / "run.scores.csv"
+    assert default_output_path(tmp_path / "run.txt") == tmp_path / "run.txt.scores.csv"
