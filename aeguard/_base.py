@@ -6,6 +6,7 @@ carry. The estimators in :mod:`aeguard.detectors` add only what differs.
 """
 
 import math
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -77,28 +78,26 @@ class BaseAutoencoder(BaseEstimator):
 
     # ------------------------------------------------------------------ data
     def _validate_X(self, X, *, reset):
-        """Validate X; return a float32 array of shape (n, d) or (n, h, w, c).
+        """Validate X; return it as float32 rows (n, d) or channel-last images (n, h, w, c).
 
-        Sets ``n_features_in_``, ``feature_names_in_`` (tabular input with
-        column names) and ``input_shape_`` when ``reset`` is true; otherwise
-        checks X against them.
+        Grey-scale images of shape (n, h, w) get a channel axis, so scaling
+        and networks always see (n, h, w, c). Sets ``n_features_in_``,
+        ``feature_names_in_`` (tabular input with column names) and
+        ``input_shape_`` (one sample's shape as given) when ``reset`` is true;
+        otherwise checks X against them. Outside ``fit``, an empty X is valid
+        (scoring an empty partition returns empty results).
         """
         _reject_non_numeric_columns(X, type(self).__name__)
-        if reset:
-            is_image = _ndim(X) in (3, 4)
-        else:
-            is_image = len(self.input_shape_) > 1
-        if not is_image:
-            X = validate_data(
-                self, X, reset=reset, dtype=np.float32, ensure_min_samples=2 if reset else 1
-            )
+        min_samples = 2 if reset else 0
+        image = _ndim(X) in (3, 4) if reset else self._fitted_on_images()
+        if not image:
+            X = validate_data(self, X, reset=reset, dtype=np.float32, ensure_min_samples=min_samples)
             if reset:
                 self.input_shape_ = (X.shape[1],)
             return X
 
         X = check_array(
-            X, allow_nd=True, dtype=np.float32, ensure_min_samples=2 if reset else 1,
-            input_name="X",
+            X, allow_nd=True, dtype=np.float32, ensure_min_samples=min_samples, input_name="X"
         )
         if X.ndim not in (3, 4):
             raise ValueError(
@@ -111,34 +110,33 @@ class BaseAutoencoder(BaseEstimator):
             self.n_features_in_ = int(np.prod(self.input_shape_))
             if hasattr(self, "feature_names_in_"):
                 del self.feature_names_in_
-        elif X.shape[1:] != self.input_shape_ and not (
-            # (n, h, w) and (n, h, w, 1) are the same grey-scale images.
-            X.shape[1:] + (1,) == self.input_shape_ or X.shape[1:] == self.input_shape_ + (1,)
-        ):
+        elif _channel_last(X.shape[1:]) != _channel_last(self.input_shape_):
+            # (h, w) and (h, w, 1) are the same grey-scale images.
             raise ValueError(
                 f"X has images of shape {X.shape[1:]}, but {type(self).__name__} was "
                 f"fitted on images of shape {self.input_shape_}."
             )
-        return X
+        return X.reshape((len(X),) + _channel_last(X.shape[1:]))
 
-    def _is_image(self):
+    def _fitted_on_images(self):
         return len(self.input_shape_) > 1
 
     def _to_network(self, X):
         """Scale validated X and give it the network's input shape."""
         Xs = self.scaler_.transform(X)
         if self.architecture_ == "dense":
-            return Xs.reshape(len(Xs), -1)
-        # Grey-scale (n, h, w) images get a channel axis.
-        return Xs.reshape((len(Xs),) + self._network["kwargs"]["input_shape"])
+            return Xs.reshape(len(Xs), math.prod(Xs.shape[1:]))
+        return Xs
 
-    def _from_network(self, Xs):
-        """Undo :meth:`_to_network` on the network's output."""
-        return self.scaler_.inverse_transform(Xs.reshape((len(Xs),) + self.input_shape_))
+    def _from_network(self, Xs, shape):
+        """Undo :meth:`_to_network` on the network's output; return it with ``shape``."""
+        if self._fitted_on_images():
+            Xs = Xs.reshape((len(Xs),) + _channel_last(self.input_shape_))
+        return self.scaler_.inverse_transform(Xs).reshape(shape)
 
     # ---------------------------------------------------------------- sizing
     def _resolve_architecture(self, X):
-        image = X.ndim > 2
+        image = self._fitted_on_images()
         if self.architecture == "auto":
             return "conv2d" if image else "dense"
         if self.architecture == "conv2d" and not image:
@@ -164,7 +162,7 @@ class BaseAutoencoder(BaseEstimator):
                 "dropout": float(self.dropout),
             }
             return {"builder": "dense", "kwargs": kwargs}
-        shape = X.shape[1:] if X.ndim == 4 else X.shape[1:] + (1,)
+        shape = X.shape[1:]
         self.latent_dim_ = self.latent_dim if self.latent_dim is not None else 16
         self.filters_ = tuple(self.filters) if self.filters else (32, 64)
         kwargs = {
@@ -185,21 +183,25 @@ class BaseAutoencoder(BaseEstimator):
         from . import _training
 
         validate_params(self, self._constraints)
+        for name in ("hidden_units_", "filters_"):  # from an earlier fit of another architecture
+            self.__dict__.pop(name, None)
         X = self._validate_X(X, reset=True)
         if target is not None:
             target = check_array(target, allow_nd=True, dtype=np.float32, input_name="y")
-            if target.shape != X.shape:
+            if target.size != X.size or len(target) != len(X):
                 raise ValueError(
                     f"y must have the same shape as X; got {target.shape} and {X.shape}."
                 )
+            target = target.reshape(X.shape)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
 
         self.architecture_ = self._resolve_architecture(X)
         method = self.preprocessing
+        image = self._fitted_on_images()
         if method == "auto":
-            method = AUTO_PREPROCESSING["image" if X.ndim > 2 else "tabular"]
-        self.scaler_ = Scaler.fit(X, method, image=self.architecture_ == "conv2d")
+            method = AUTO_PREPROCESSING["image" if image else "tabular"]
+        self.scaler_ = Scaler.fit(X, method, image=image)
         self.preprocessing_ = method
         in_unit_range = method in ("unit", "minmax")
         self._network = self._network_spec(X, "sigmoid" if in_unit_range else None)
@@ -209,9 +211,16 @@ class BaseAutoencoder(BaseEstimator):
         train_idx, val_idx = _split(len(Xs), self.validation_fraction, rng)
         validation = (Xs[val_idx], Ts[val_idx]) if len(val_idx) else None
         n_train = len(train_idx)
-        self.batch_size_ = (
-            auto_batch_size(n_train) if self.batch_size == "auto" else min(self.batch_size, n_train)
-        )
+        if self.batch_size == "auto":
+            self.batch_size_ = min(auto_batch_size(n_train), n_train)
+        else:
+            if self.batch_size > n_train:
+                warnings.warn(
+                    f"batch_size ({self.batch_size}) is greater than the number of training "
+                    f"rows ({n_train}); batch_size_ is set to {n_train}.",
+                    UserWarning,
+                )
+            self.batch_size_ = min(self.batch_size, n_train)
         max_epochs = auto_epochs(n_train, self.batch_size_) if self.epochs == "auto" else self.epochs
 
         with _training.seeded(seed):
@@ -239,13 +248,14 @@ class BaseAutoencoder(BaseEstimator):
     # --------------------------------------------------------------- outputs
     def _squared_errors(self, Xs):
         """Per-value squared reconstruction error of scaled network input."""
-        from ._training import forward
+        from ._training import squared_errors
 
-        return np.square(Xs - forward(self.model_, Xs), dtype=np.float32)
+        return squared_errors(self.model_, Xs, Xs)
 
     def _scores_from_scaled(self, Xs):
-        errors = self._squared_errors(Xs)
-        return errors.reshape(len(errors), -1).mean(axis=1, dtype=np.float64)
+        from ._training import mean_per_row
+
+        return mean_per_row(self._squared_errors(Xs))
 
     def _encode(self, X):
         """Latent codes of X (``transform`` in the public classes)."""
@@ -271,9 +281,9 @@ class BaseAutoencoder(BaseEstimator):
         from ._training import forward
 
         check_is_fitted(self)
+        shape = np.shape(X)
         X = self._validate_X(X, reset=False)
-        recon = self._from_network(forward(self.model_, self._to_network(X)))
-        return recon.reshape(X.shape)
+        return self._from_network(forward(self.model_, self._to_network(X)), shape)
 
     def feature_scores(self, X):
         """Per-feature reconstruction error: which features made a sample anomalous.
@@ -293,9 +303,9 @@ class BaseAutoencoder(BaseEstimator):
             Squared errors in the preprocessed scale; higher = more anomalous.
         """
         check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
-        errors = self._squared_errors(self._to_network(X))
-        return errors.reshape(X.shape).astype(np.float64)
+        shape = np.shape(X)
+        errors = self._squared_errors(self._to_network(self._validate_X(X, reset=False)))
+        return errors.reshape(shape).astype(np.float64)
 
     @property
     def _n_features_out(self):
@@ -303,7 +313,7 @@ class BaseAutoencoder(BaseEstimator):
 
     # ------------------------------------------------------------ persistence
     def __getstate__(self):
-        state = self.__dict__.copy()
+        state = super().__getstate__().copy()  # BaseEstimator records _sklearn_version
         if "model_" in state:
             state["_weights"] = [np.asarray(w) for w in state["model_"].get_weights()]
             for name in KERAS_ATTRIBUTES:
@@ -323,10 +333,10 @@ class BaseAutoencoder(BaseEstimator):
         self.model_, self.encoder_, self.decoder_ = _training.build_networks(self._network)
         self.model_.set_weights(weights)
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = False
-        return tags
+
+def _channel_last(shape):
+    """One image's shape with its channel axis: (h, w) -> (h, w, 1)."""
+    return tuple(shape) if len(shape) == 3 else tuple(shape) + (1,)
 
 
 def _ndim(X):

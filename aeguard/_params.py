@@ -64,21 +64,21 @@ class PositiveInts:
 
 
 class RandomState:
-    """None, an int seed or a numpy RandomState."""
+    """None, an int seed in [0, 2**32 - 1] (NumPy's range) or a numpy RandomState."""
 
     def is_satisfied_by(self, value):
         return (
             value is None
-            or (isinstance(value, Integral) and not isinstance(value, bool))
+            or Interval(Integral, 0, 2**32 - 1).is_satisfied_by(value)
             or isinstance(value, np.random.RandomState)
         )
 
     def __str__(self):
-        return "an int, a numpy RandomState or None"
+        return "an int in the range [0, 4294967295], a numpy RandomState or None"
 
 
 def validate_params(estimator, constraints):
-    """Raise ValueError (TypeError for a wrong type) if a parameter breaks its constraints.
+    """Raise ValueError if a parameter breaks its constraints.
 
     Parameters
     ----------

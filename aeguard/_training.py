@@ -5,6 +5,7 @@ and ``aeguard --help`` do not pay Keras's multi-second import.
 """
 
 import contextlib
+import math
 import logging
 import random
 import sys
@@ -161,10 +162,20 @@ def _full_batches(rows, batch_size, rng):
     return order
 
 
+def squared_errors(model, X, target):
+    """Per-value squared error of the model's output against ``target`` (float32)."""
+    return np.square(forward(model, X) - target, dtype=np.float32)
+
+
+def mean_per_row(errors):
+    """Mean of each row's errors over all its values, as float64."""
+    # Not reshape(n, -1): that is ambiguous for an empty batch.
+    return errors.reshape(len(errors), math.prod(errors.shape[1:])).mean(axis=1, dtype=np.float64)
+
+
 def row_errors(model, X, target):
-    """Mean squared error of each row's output against its target, as float64."""
-    errors = np.square(forward(model, X) - target, dtype=np.float64)
-    return errors.reshape(len(errors), -1).mean(axis=1)
+    """Mean squared error of each row: the anomaly score, and what trimming ranks."""
+    return mean_per_row(squared_errors(model, X, target))
 
 
 def _trimmed(errors, trim):
@@ -202,6 +213,6 @@ def forward(model, X, chunk_size=INFERENCE_CHUNK):
         else:
             out = np.asarray(model(chunk, training=False))
         outputs.append(out)
-    if not outputs:
+    if not outputs:  # an empty batch, e.g. an empty Spark or Dask partition
         return np.zeros((0,) + tuple(model.output.shape[1:]), dtype=np.float32)
     return np.concatenate(outputs).astype(np.float32, copy=False)

@@ -265,6 +265,8 @@ def _check_options(*, model, contamination, epochs, seed, save_model):
         )
     if epochs is not None and epochs < 1:
         raise InputError(f"--epochs must be at least 1; got {epochs}")
+    if seed is not None and not 0 <= seed < 2**32:
+        raise InputError(f"--seed must be an integer from 0 to 4294967295; got {seed}")
 
 
 def _check_targets(file, output, save_model, *, force):
@@ -349,13 +351,19 @@ def _run_tabular(X, *, detector, contamination, epochs, seed, quiet, model_path)
             f"the model expects {detector.n_features_in_} feature columns, but "
             f"{X.shape[1]} were chosen ({', '.join(X.columns)}); choose them with --columns"
         )
+    names = [str(c) for c in X.columns]
+    if not hasattr(detector, "feature_names_in_"):
+        # A model fitted on a bare array: the columns were matched above by
+        # count, and passing names would make scikit-learn warn on every call.
+        X = X.to_numpy()
     scores = detector.score_samples(X)
     return Detection(
         detector=detector,
-        features=[str(c) for c in X.columns],
+        features=names,
         scores=scores,
-        is_anomaly=detector.predict(X) == -1,
-        top_columns=top_columns(detector.feature_scores(X), [str(c) for c in X.columns]),
+        # What predict() returns -1 for, without a third pass through the network.
+        is_anomaly=scores > detector.threshold_,
+        top_columns=top_columns(detector.feature_scores(X), names),
         model_path=model_path,
     )
 
@@ -406,7 +414,8 @@ def _format_summary(table, selection, detection, output, save_model):
         lines.append(f"ignored ({len(selection.ignored)}): {ignored}")
     if detection.model_path is None:
         lines.append(
-            f"model: {type(detector).__name__} fitted on all {n_rows:,} rows, "
+            f"model: {type(detector).__name__} trained on all {n_rows:,} rows "
+            f"({detector.validation_fraction or 0:.0%} held out for early stopping), "
             f"{detector.n_epochs_} epochs (kept epoch {detector.best_epoch_})"
         )
         origin = "the training rows' scores"

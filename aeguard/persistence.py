@@ -9,6 +9,7 @@ in the file is ever executed.
 
 import io
 import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -22,6 +23,9 @@ from ._preprocessing import Scaler
 FORMAT = "aeguard-model"
 #: Bumped when a file written by this version cannot be read by older ones.
 FORMAT_VERSION = 1
+
+
+_FITTED_NAME = re.compile(r"[a-z][a-z0-9_]*_")
 
 
 class ModelFileError(ValueError):
@@ -144,11 +148,30 @@ def load(path):
     classes = _estimator_classes()
     if meta.get("class") not in classes:
         raise ModelFileError(f"{str(path)!r} holds an unknown estimator {meta.get('class')!r}.")
-    with np.load(io.BytesIO(arrays_bytes), allow_pickle=False) as npz:
-        arrays = {key: npz[key] for key in npz.files}
+    try:
+        return _rebuild(classes[meta["class"]], meta, arrays_bytes)
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        raise ModelFileError(
+            f"{str(path)!r} is a damaged aeguard model file ({type(err).__name__}: {err})."
+        ) from err
 
-    estimator = classes[meta["class"]](**_decode(meta["params"]))
+
+def _rebuild(cls, meta, arrays_bytes):
+    """Make a fitted ``cls`` from a model file's metadata and arrays."""
+    try:
+        with np.load(io.BytesIO(arrays_bytes), allow_pickle=False) as npz:
+            arrays = {key: npz[key] for key in npz.files}
+    except (OSError, ValueError, zipfile.BadZipFile) as err:
+        raise ValueError("its arrays.npz is not an archive of plain NumPy arrays") from err
+    params = _decode(meta["params"])
+    unknown = set(params) - set(cls().get_params(deep=False))
+    if unknown:
+        raise ValueError(f"unknown parameters {sorted(unknown)}")
+    estimator = cls(**params)
     for name, value in meta["fitted"].items():
+        # Only fitted-attribute names (lower case, trailing underscore) may be set.
+        if not _FITTED_NAME.fullmatch(name) or name in KERAS_ATTRIBUTES:
+            raise ValueError(f"unexpected attribute {name!r}")
         if isinstance(value, dict) and value.get("__scaler__"):
             value = Scaler(arrays[f"{name}/center"], arrays[f"{name}/scale"])
         elif isinstance(value, dict) and value.get("__array__"):

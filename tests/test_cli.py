@@ -259,6 +259,36 @@ def test_detect_not_a_model_file(tmp_path):
     assert_user_error(result, "is not an aeguard model file")
 
 
+@pytest.mark.parametrize("value", ["-1", "4294967296"])
+def test_detect_bad_seed(tmp_path, value):
+    """A seed NumPy cannot use is one line, before any training."""
+    result = runner.invoke(app, ["detect", str(tmp_path / "d.csv"), "--seed", value])
+    assert_user_error(result, "--seed must be an integer from 0 to 4294967295")
+
+
+def test_detect_with_a_model_fitted_on_an_array(tmp_path):
+    """A model fitted on a bare array scores a CSV by column count, without warnings."""
+    import warnings
+
+    import aeguard
+    from aeguard import AEDetector
+
+    frame = make_frame(n_rows=120)
+    data = tmp_path / "d.csv"
+    frame.to_csv(data, index=False)
+    det = AEDetector(epochs=2, random_state=0).fit(frame[FEATURES].to_numpy())
+    aeguard.save(det, tmp_path / "array.aeg")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = runner.invoke(app, ["detect", str(data), "--model", str(tmp_path / "array.aeg")])
+    assert result.exit_code == 0, result.output
+    assert "feature names" not in result.stderr
+    out = pd.read_csv(tmp_path / "d.scores.csv")
+    np.testing.assert_allclose(
+        out["anomaly_score"], det.score_samples(frame[FEATURES].to_numpy()), rtol=1e-6
+    )
+
+
 def test_unknown_option_exits_2():
     """typer's own usage errors exit with status 2 as well."""
     assert runner.invoke(app, ["detect", "x.csv", "--bogus"]).exit_code == 2

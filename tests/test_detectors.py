@@ -359,3 +359,72 @@ def test_aedetector_nan_at_predict(fitted):
     X[1, 2] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         fitted.score_samples(X)
+
+
+@pytest.mark.parametrize("preprocessing", ["standard", "minmax", "unit"])
+@pytest.mark.parametrize("architecture", ["conv2d", "dense"])
+def test_aedetector_image_scaling_is_per_channel(digits_images, preprocessing, architecture):
+    """Grey-scale images get one scaling statistic, whichever form (n, h, w[, 1]) is scored."""
+    images, _ = digits_images
+    det = AEDetector(architecture=architecture, preprocessing=preprocessing, epochs=2,
+                     filters=(4,), latent_dim=3, random_state=0).fit(images[:100])
+    assert det.scaler_.center.size == 1 and det.scaler_.scale.size == 1
+    X = images[100:105]
+    np.testing.assert_array_equal(det.score_samples(X[..., None]), det.score_samples(X))
+    assert det.reconstruct(X[..., None]).shape == (5, 8, 8, 1)
+    assert det.reconstruct(X).shape == (5, 8, 8)
+
+
+def test_aedetector_scores_an_empty_batch(fitted, fitted_images):
+    """An empty batch (an empty Spark or Dask partition) gives empty results, not an error."""
+    assert fitted.score_samples(np.zeros((0, 8))).shape == (0,)
+    assert fitted.predict(np.zeros((0, 8))).shape == (0,)
+    assert fitted.transform(np.zeros((0, 8))).shape == (0, fitted.latent_dim_)
+    assert fitted.feature_scores(np.zeros((0, 8))).shape == (0, 8)
+    assert fitted_images.reconstruct(np.zeros((0, 8, 8))).shape == (0, 8, 8)
+
+
+def test_aedetector_batch_size_larger_than_data_warns(manifold_data):
+    """An integer batch_size above the training rows is capped, with a warning, in batch_size_."""
+    X_train, _, _ = manifold_data
+    with pytest.warns(UserWarning, match="batch_size \\(5000\\) is greater"):
+        det = AEDetector(epochs=1, batch_size=5000, random_state=0).fit(X_train)
+    assert det.batch_size == 5000 and det.batch_size_ == 540
+    tiny = AEDetector(epochs=1, validation_fraction=0.9, random_state=0).fit(X_train[:50])
+    assert tiny.batch_size_ <= 5
+
+
+def test_aedetector_refit_with_other_architecture_drops_stale_attributes(manifold_data,
+                                                                         digits_images):
+    """Refitting after set_params leaves only the fitted attributes of the new network."""
+    X_train, _, _ = manifold_data
+    images, _ = digits_images
+    det = AEDetector(epochs=1, random_state=0).fit(X_train)
+    assert hasattr(det, "hidden_units_")
+    det.set_params(filters=(4,)).fit(images[:50])
+    assert det.architecture_ == "conv2d" and det.filters_ == (4,)
+    assert not hasattr(det, "hidden_units_") and not hasattr(det, "feature_names_in_")
+
+
+def test_aedetector_rejects_negative_seed(manifold_data):
+    """A random_state NumPy cannot use is reported as a parameter error."""
+    X_train, _, _ = manifold_data
+    with pytest.raises(ValueError, match="'random_state' parameter"):
+        AEDetector(random_state=-1).fit(X_train)
+
+
+def test_aedetector_trimming_resists_anomalies_in_training_data(manifold_data):
+    """A cluster of anomalies in the training rows is learned by plain training, not by robust training."""
+    X_clean, X_test, y_test = manifold_data
+    rng = np.random.default_rng(0)
+    centre = 3 * X_clean.std(axis=0) * rng.choice([-1, 1], size=X_clean.shape[1])
+    cluster = centre + 0.05 * rng.normal(size=(48, X_clean.shape[1]))  # ~7 % of training rows
+    X_train = np.vstack([X_clean, cluster[:40]])
+    X_eval = np.vstack([X_test[y_test == 0], cluster[40:]])
+    y_eval = np.r_[np.zeros(int((y_test == 0).sum())), np.ones(8)]
+    aucs = {}
+    for trim in (0.0, "auto"):
+        det = AEDetector(epochs=60, dropout=0.0, latent_dim=3, trim_fraction=trim,
+                         random_state=0).fit(X_train)
+        aucs[trim] = roc_auc_score(y_eval, det.score_samples(X_eval))
+    assert aucs["auto"] > aucs[0.0] + 0.05, aucs

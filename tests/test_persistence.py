@@ -149,10 +149,59 @@ def test_save_unfitted_or_foreign_estimator(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_save_leaves_no_temporary_files_and_replaces_atomically(saved, tmp_path):
-    """Saving writes through a temporary file that never remains beside the model."""
+def test_save_replaces_a_model_and_leaves_no_temporary_file(saved, tmp_path):
+    """Saving over a model replaces it; the temporary file never remains beside it."""
     det, _ = saved
     target = tmp_path / "m.aeg"
     aeguard.save(det, target)
     aeguard.save(det, target)
+    assert [p.name for p in tmp_path.iterdir()] == ["m.aeg"]
+
+
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        (lambda meta: meta.pop("fitted"), "damaged"),
+        (lambda meta: meta["params"].update(bogus=1), r"unknown parameters \['bogus'\]"),
+        (lambda meta: meta["fitted"].update(__class__="x"), "unexpected attribute '__class__'"),
+        (lambda meta: meta["network"].update(builder="os.system"), "damaged"),
+    ],
+)
+def test_load_rejects_a_damaged_file(saved, tmp_path, change, match):
+    """Edited or truncated metadata is a ModelFileError, never a traceback from deep inside."""
+    _, path = saved
+    damaged = tmp_path / "damaged.aeg"
+    _rewrite_meta(path, damaged, change)
+    with pytest.raises(ModelFileError, match=match):
+        aeguard.load(damaged)
+
+
+def test_load_rejects_arrays_that_are_not_plain(saved, tmp_path):
+    """Garbage in place of the arrays is reported as such, without a hint to unpickle."""
+    _, path = saved
+    with zipfile.ZipFile(path) as archive:
+        meta = archive.read("aeguard.json")
+    bad = tmp_path / "bad.aeg"
+    with zipfile.ZipFile(bad, "w") as archive:
+        archive.writestr("aeguard.json", meta)
+        archive.writestr("arrays.npz", b"not an npz file")
+    with pytest.raises(ModelFileError, match="not an archive of plain NumPy arrays"):
+        aeguard.load(bad)
+
+
+def test_failed_save_leaves_the_existing_file_untouched(saved, tmp_path, monkeypatch):
+    """If writing fails midway, the previous model file is intact and no temporary file remains."""
+    det, path = saved
+    target = tmp_path / "m.aeg"
+    target.write_bytes(path.read_bytes())
+    before = target.read_bytes()
+
+    def broken_write(file, meta, arrays_bytes):
+        file.write(b"half a model")
+        raise OSError("disk full")
+
+    monkeypatch.setattr("aeguard.persistence._write_zip", broken_write)
+    with pytest.raises(OSError, match="disk full"):
+        aeguard.save(det, target)
+    assert target.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["m.aeg"]
