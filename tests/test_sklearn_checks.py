@@ -13,7 +13,7 @@ EXPECTED_FAILED = {
 
 
 @parametrize_with_checks(
-    [AEDetector(hidden_units=(4,), epochs=2, batch_size=64, random_state=0)],
+    [AEDetector(hidden_units=(4,), epochs=2, random_state=0)],
     expected_failed_checks=lambda est: EXPECTED_FAILED,
 )
 def test_sklearn_compatible(estimator, check):
