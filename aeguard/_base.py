@@ -70,8 +70,8 @@ def auto_epochs(n_train, batch_size):
 class BaseAutoencoder(BaseEstimator):
     """Base class of the autoencoder estimators; not for direct use.
 
-    Subclasses define ``__init__`` (storing parameters only) and may extend
-    ``_parameter_constraints_``-style tables through ``_constraints``.
+    Subclasses define ``__init__`` (storing parameters only) and extend
+    ``_constraints``, the table of parameter constraints checked in ``fit``.
     """
 
     _constraints = COMMON_CONSTRAINTS
@@ -174,25 +174,14 @@ class BaseAutoencoder(BaseEstimator):
         return {"builder": "conv2d", "kwargs": kwargs}
 
     # ------------------------------------------------------------------- fit
-    def _fit_autoencoder(self, X, target=None):
-        """Validate, preprocess, build and train; return the scaled network input.
-
-        ``target`` (same shape as X) is what the network learns to output;
-        by default X itself.
-        """
+    def _fit_autoencoder(self, X):
+        """Validate, preprocess, build and train to reproduce X; return the scaled network input."""
         from . import _training
 
         validate_params(self, self._constraints)
         for name in ("hidden_units_", "filters_"):  # from an earlier fit of another architecture
             self.__dict__.pop(name, None)
         X = self._validate_X(X, reset=True)
-        if target is not None:
-            target = check_array(target, allow_nd=True, dtype=np.float32, input_name="y")
-            if target.size != X.size or len(target) != len(X):
-                raise ValueError(
-                    f"y must have the same shape as X; got {target.shape} and {X.shape}."
-                )
-            target = target.reshape(X.shape)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
 
@@ -207,9 +196,8 @@ class BaseAutoencoder(BaseEstimator):
         self._network = self._network_spec(X, "sigmoid" if in_unit_range else None)
 
         Xs = self._to_network(X)
-        Ts = Xs if target is None else self._to_network(target)
         train_idx, val_idx = _split(len(Xs), self.validation_fraction, rng)
-        validation = (Xs[val_idx], Ts[val_idx]) if len(val_idx) else None
+        validation = (Xs[val_idx], Xs[val_idx]) if len(val_idx) else None
         n_train = len(train_idx)
         if self.batch_size == "auto":
             self.batch_size_ = min(auto_batch_size(n_train), n_train)
@@ -228,7 +216,7 @@ class BaseAutoencoder(BaseEstimator):
             self.history_, self.best_epoch_ = _training.train(
                 self.model_,
                 Xs[train_idx],
-                Ts[train_idx],
+                Xs[train_idx],
                 validation=validation,
                 epochs=max_epochs,
                 batch_size=self.batch_size_,
