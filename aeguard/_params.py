@@ -5,7 +5,7 @@ between releases; this small version keeps the same message template:
 "The 'name' parameter of Class must be <constraint>. Got <value> instead."
 """
 
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 

@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ._base import is_numeric_or_bool
+
 #: Column names (compared case-insensitively, spaces trimmed) that hold
 #: ground truth or earlier results rather than measurements. Fitting on a label
 #: would make the detector learn the answer, so they are never features unless
@@ -227,7 +229,7 @@ def select_features(frame, columns=None, required=None):
         if columns is not None:
             if name not in columns:
                 ignored[name] = not_chosen
-            elif not (numeric or pd.api.types.is_bool_dtype(dtype)):
+            elif not is_numeric_or_bool(dtype):
                 raise InputError(
                     f"column {name!r} is not numeric (first value {frame[name].iloc[0]!r}); "
                     "only columns of numbers can be features"

@@ -47,7 +47,6 @@ import os
 import platform
 import re
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -334,20 +333,12 @@ def format_table(table) -> str:
 
 def write_csv(table, path: Path) -> None:
     """Write the numeric table with flat ``method_metric`` headers, atomically."""
+    from aeguard._io import atomic_write
+
     flat = table.copy()
     flat.columns = [f"{a}_{b}" for a, b in table.columns]
     flat.index.name = "dataset"
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", newline="") as fh:
-            flat.to_csv(fh, float_format="%.6g")
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    atomic_write(Path(path), lambda fh: flat.to_csv(fh, float_format="%.6g"), mode="w")
 
 
 # --------------------------------------------------------------------------- main
