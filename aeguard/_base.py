@@ -67,7 +67,37 @@ def auto_epochs(n_train, batch_size):
     return int(np.clip(math.ceil(300 / steps_per_epoch), 10, 30))
 
 
-class BaseAutoencoder(BaseEstimator):
+class KerasStateMixin:
+    """Pickling for estimators holding Keras models built from a ``_network`` spec.
+
+    ``__getstate__`` swaps the Keras models (``KERAS_ATTRIBUTES``) for their
+    weights; ``__setstate__`` rebuilds them with aeguard's own builders. Model
+    files (:mod:`aeguard.persistence`) rely on ``_restore_networks`` too.
+    """
+
+    def __getstate__(self):
+        state = super().__getstate__().copy()  # BaseEstimator records _sklearn_version
+        if "model_" in state:
+            state["_weights"] = [np.asarray(w) for w in state["model_"].get_weights()]
+            for name in KERAS_ATTRIBUTES:
+                state.pop(name, None)
+        return state
+
+    def __setstate__(self, state):
+        weights = state.pop("_weights", None)
+        self.__dict__.update(state)
+        if weights is not None:
+            self._restore_networks(weights)
+
+    def _restore_networks(self, weights):
+        """Rebuild the Keras models from ``_network`` and set their weights."""
+        from . import _training
+
+        self.model_, self.encoder_, self.decoder_ = _training.build_networks(self._network)
+        self.model_.set_weights(weights)
+
+
+class BaseAutoencoder(KerasStateMixin, BaseEstimator):
     """Base class of the autoencoder estimators; not for direct use.
 
     Subclasses define ``__init__`` (storing parameters only) and extend
@@ -298,28 +328,6 @@ class BaseAutoencoder(BaseEstimator):
     @property
     def _n_features_out(self):
         return self.latent_dim_
-
-    # ------------------------------------------------------------ persistence
-    def __getstate__(self):
-        state = super().__getstate__().copy()  # BaseEstimator records _sklearn_version
-        if "model_" in state:
-            state["_weights"] = [np.asarray(w) for w in state["model_"].get_weights()]
-            for name in KERAS_ATTRIBUTES:
-                state.pop(name, None)
-        return state
-
-    def __setstate__(self, state):
-        weights = state.pop("_weights", None)
-        self.__dict__.update(state)
-        if weights is not None:
-            self._restore_networks(weights)
-
-    def _restore_networks(self, weights):
-        """Rebuild the Keras models from ``_network`` and set their weights."""
-        from . import _training
-
-        self.model_, self.encoder_, self.decoder_ = _training.build_networks(self._network)
-        self.model_.set_weights(weights)
 
 
 def _channel_last(shape):

@@ -35,8 +35,9 @@ class ModelFileError(ValueError):
 def _estimator_classes():
     # The only classes a file may name: looked up here, never imported by name.
     from .detectors import AEDetector
+    from .series import SeriesDetector
 
-    return {cls.__name__: cls for cls in (AEDetector,)}
+    return {cls.__name__: cls for cls in (AEDetector, SeriesDetector)}
 
 
 def save(estimator, path):

@@ -7,6 +7,7 @@ estimators rebuild a network from the builder's name and keyword arguments
 a model without ever executing code stored in a file.
 """
 
+from .conv1d import build_conv1d_autoencoder
 from .conv2d import build_conv2d_autoencoder
 from .dense import build_dense_autoencoder
 
@@ -14,6 +15,12 @@ from .dense import build_dense_autoencoder
 BUILDERS = {
     "dense": build_dense_autoencoder,
     "conv2d": build_conv2d_autoencoder,
+    "conv1d": build_conv1d_autoencoder,
 }
 
-__all__ = ["BUILDERS", "build_conv2d_autoencoder", "build_dense_autoencoder"]
+__all__ = [
+    "BUILDERS",
+    "build_conv1d_autoencoder",
+    "build_conv2d_autoencoder",
+    "build_dense_autoencoder",
+]

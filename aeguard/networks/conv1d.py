@@ -1,0 +1,62 @@
+"""1-D convolutional autoencoder for windows of a multichannel sensor series."""
+
+import math
+
+import keras
+
+
+def build_conv1d_autoencoder(window, n_channels, filters, latent_dim, *, kernel_size=5):
+    """Build a strided 1-D convolutional autoencoder for windows of shape (window, n_channels).
+
+    Each encoder block halves the time axis (stride 2, "same" padding); a dense
+    code layer compresses the whole window; the decoder mirrors the encoder
+    with transposed convolutions and crops back to ``window`` steps, so any
+    window length works. The output is linear (for standardised channels).
+
+    Parameters
+    ----------
+    window : int
+        Time steps per window.
+    n_channels : int
+        Sensors (columns) per time step.
+    filters : sequence of int
+        Filters of the encoder blocks, outermost first.
+    latent_dim : int
+        Width of the dense code layer.
+    kernel_size : int, default=5
+        Length of the convolution kernels.
+
+    Returns
+    -------
+    autoencoder, encoder, decoder : keras.Model
+        Uncompiled models; ``autoencoder`` chains the other two.
+    """
+    window, n_channels = int(window), int(n_channels)
+    inputs = keras.Input(shape=(window, n_channels), name="x")
+    h = inputs
+    for i, n_filters in enumerate(filters):
+        h = keras.layers.Conv1D(
+            n_filters, kernel_size, strides=2, padding="same", activation="relu",
+            name=f"enc_conv_{i}",
+        )(h)
+    inner_shape = tuple(int(s) for s in h.shape[1:])
+    h = keras.layers.Flatten(name="flatten")(h)
+    code = keras.layers.Dense(latent_dim, name="code")(h)
+    encoder = keras.Model(inputs, code, name="encoder")
+
+    code_in = keras.Input(shape=(latent_dim,), name="z")
+    h = keras.layers.Dense(math.prod(inner_shape), activation="relu", name="dec_dense")(code_in)
+    h = keras.layers.Reshape(inner_shape, name="unflatten")(h)
+    for i, n_filters in enumerate(reversed(filters)):
+        h = keras.layers.Conv1DTranspose(
+            n_filters, kernel_size, strides=2, padding="same", activation="relu",
+            name=f"dec_conv_{i}",
+        )(h)
+    extra = int(h.shape[1]) - window
+    if extra:
+        h = keras.layers.Cropping1D((0, extra), name="crop")(h)
+    outputs = keras.layers.Conv1D(n_channels, kernel_size, padding="same", name="recon")(h)
+    decoder = keras.Model(code_in, outputs, name="decoder")
+
+    autoencoder = keras.Model(inputs, decoder(encoder(inputs)), name="autoencoder")
+    return autoencoder, encoder, decoder

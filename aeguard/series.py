@@ -1,0 +1,420 @@
+"""SeriesDetector: anomaly detection on multichannel sensor series, one score per row."""
+
+import math
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, OutlierMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from . import timeseries
+from ._base import COMMON_CONSTRAINTS, KerasStateMixin, _reject_non_numeric_columns
+from ._params import Interval, Options, validate_params
+from ._preprocessing import Scaler
+
+#: At most this many training windows (the stride grows beyond it), bounding
+#: the memory and time of fitting on very long series.
+MAX_TRAINING_WINDOWS = 50_000
+
+#: Windows scored per forward pass.
+SCORING_CHUNK = 4096
+
+
+class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
+    """Anomaly detector for sensor series: one score per row, and the columns behind it.
+
+    The series (rows in time order, one column per sensor) is cut into
+    sliding windows; an autoencoder (1-D convolutional by default) learns to
+    reconstruct windows of the training part; a row's score is how badly the
+    window ending at that row reconstructs it. **Higher = more anomalous**,
+    as for :class:`aeguard.AEDetector`; ``predict`` gives +1 / -1.
+
+    Scoring is online: row ``t``'s score uses only rows up to ``t`` (the
+    window that ends at ``t``), so a fitted detector can score a live stream.
+    The first ``window_ - 1`` rows, which no window ends at, are scored from
+    the first window.
+
+    Parameters
+    ----------
+    window : int or "auto", default="auto"
+        Rows per window. "auto": the dominant period of the training part
+        (from its autocorrelation), clipped to [16, 288]; 32 if there is none.
+    stride : int, default=1
+        Step between training windows (scoring always uses every window).
+        It grows automatically so that at most 50,000 windows are trained on.
+    model : {"conv", "dense"}, default="conv"
+        "conv": 1-D convolutional autoencoder; "dense": the window flattened
+        into a dense autoencoder.
+    latent_dim : int, default=None
+        Width of the code. None: ``clip(window * n_columns // 8, 4, 32)``.
+    filters : tuple of int, default=None
+        Filters of the convolutional blocks (each halves the time axis).
+        None: ``(32, 16)``.
+    hidden_units : tuple of int, default=None
+        Hidden widths of the dense model. None: ``(64,)``.
+    epochs : int or "auto", default="auto"
+        Maximum epochs; "auto" allows about 1,000 optimizer steps (10 to 50
+        epochs). Early stopping may end sooner.
+    batch_size : int or "auto", default="auto"
+        "auto": a tenth of the training windows, between 16 and 256.
+    learning_rate : float, default=1e-3
+        Adam's learning rate.
+    validation_fraction : float or None, default=0.1
+        Fraction of the training windows held out to monitor early stopping.
+    patience : int, default=5
+        Epochs without improvement before stopping (best weights kept).
+    train_size : int, float or None, default=None
+        The training part: the first ``train_size`` rows (int) or that
+        fraction of the rows (float in (0, 1]). None: the whole series, in
+        which case training is robust (see ``trim_fraction``).
+    trim_fraction : float or "auto", default="auto"
+        Fraction of worst-reconstructed training windows left out of each
+        epoch after the first, so anomalies inside the training part are not
+        learned. "auto": 0.05 when training on the whole series, 0 when a
+        ``train_size`` marks a clean segment.
+    contamination : float or None, default=None
+        If given, ``threshold_`` is the (1 - contamination) quantile of the
+        training rows' scores. If None, it is ``threshold_margin`` times their
+        ``threshold_quantile`` quantile: "clearly above what normal training
+        data scores", the rule of SKAB's and Keras's autoencoder examples.
+    threshold_quantile : float, default=0.99
+        See ``contamination``.
+    threshold_margin : float, default=1.5
+        See ``contamination``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds initialisation, shuffling and the validation split.
+    verbose : int, default=0
+        0 silent, 1 a progress line on stderr, 2 one line per epoch.
+
+    Attributes
+    ----------
+    window_ : int
+        Rows per window actually used.
+    stride_ : int
+        Step between training windows actually used.
+    threshold_ : float
+        Rows scoring above it are anomalies.
+    n_train_rows_ : int
+        Rows in the training part.
+    scaler_ : Scaler
+        Per-column standardisation learned on the training part.
+    model_, encoder_, decoder_ : keras.Model
+        The trained autoencoder and its halves.
+    history_ : dict of str -> list of float
+        Loss per epoch.
+    n_features_in_ : int
+        Number of columns.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when X was a DataFrame.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from aeguard import SeriesDetector
+    >>> t = np.arange(2000)
+    >>> X = np.column_stack([np.sin(2 * np.pi * t / 50), np.cos(2 * np.pi * t / 50)])
+    >>> X[1500, 0] += 3  # a spike in the first column
+    >>> det = SeriesDetector(epochs=5, train_size=1000, random_state=0).fit(X)
+    >>> det.window_
+    50
+    >>> int(det.score_samples(X).argmax())
+    1500
+    """
+
+    _constraints = {
+        **{k: COMMON_CONSTRAINTS[k] for k in (
+            "latent_dim", "hidden_units", "filters", "epochs", "batch_size", "learning_rate",
+            "validation_fraction", "patience", "random_state", "verbose",
+        )},
+        "window": [Options("auto"), Interval(Integral, 2, None)],
+        "stride": [Interval(Integral, 1, None)],
+        "model": [Options("conv", "dense")],
+        "train_size": [Options(None), Interval(Integral, 2, None),
+                       Interval(Real, 0, 1, closed="right")],
+        "trim_fraction": [Options("auto"), Interval(Real, 0, 0.9)],
+        "contamination": [Options(None), Interval(Real, 0, 0.5, closed="right")],
+        "threshold_quantile": [Interval(Real, 0, 1, closed="right")],
+        "threshold_margin": [Interval(Real, 0, None, closed="neither")],
+    }
+
+    def __init__(
+        self,
+        *,
+        window="auto",
+        stride=1,
+        model="conv",
+        latent_dim=None,
+        filters=None,
+        hidden_units=None,
+        epochs="auto",
+        batch_size="auto",
+        learning_rate=1e-3,
+        validation_fraction=0.1,
+        patience=5,
+        train_size=None,
+        trim_fraction="auto",
+        contamination=None,
+        threshold_quantile=0.99,
+        threshold_margin=1.5,
+        random_state=None,
+        verbose=0,
+    ):
+        self.window = window
+        self.stride = stride
+        self.model = model
+        self.latent_dim = latent_dim
+        self.filters = filters
+        self.hidden_units = hidden_units
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.train_size = train_size
+        self.trim_fraction = trim_fraction
+        self.contamination = contamination
+        self.threshold_quantile = threshold_quantile
+        self.threshold_margin = threshold_margin
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X, y=None):
+        """Learn normal windows from the training part of the series and set the threshold.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_rows, n_columns)
+            Numeric columns, rows in time order.
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        from . import _training
+
+        validate_params(self, self._constraints)
+        X = self._validate(X, reset=True)
+        n_train = self._n_train_rows(len(X))
+        self.n_train_rows_ = n_train
+        self.scaler_ = Scaler.fit(X[:n_train], "standard", image=False)
+        Xs = self.scaler_.transform(X)
+        self.window_ = (
+            timeseries.auto_window(Xs[:n_train]) if self.window == "auto" else self.window
+        )
+        if n_train < self.window_ + 1:
+            raise ValueError(
+                f"The training part has {n_train} rows, too few for a window of "
+                f"{self.window_} rows; give a longer series (or train_size), or a smaller window."
+            )
+        n_windows = n_train - self.window_ + 1
+        self.stride_ = max(self.stride, math.ceil(n_windows / MAX_TRAINING_WINDOWS))
+        windows = self._to_network(
+            timeseries.training_windows(Xs[:n_train], self.window_, self.stride_)
+        )
+        self._network = self._network_spec(X.shape[1])
+
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        order = rng.permutation(len(windows))
+        n_val = int(round((self.validation_fraction or 0.0) * len(windows)))
+        if n_val < 1 or n_val >= len(windows):
+            n_val = 0
+        train, val = windows[order[n_val:]], windows[order[:n_val]]
+        batch_size = (
+            int(np.clip(len(train) // 10, 16, 256)) if self.batch_size == "auto" else self.batch_size
+        )
+        self.batch_size_ = min(batch_size, len(train))
+        steps_per_epoch = math.ceil(len(train) / self.batch_size_)
+        epochs = (
+            int(np.clip(math.ceil(1000 / steps_per_epoch), 10, 50))
+            if self.epochs == "auto" else self.epochs
+        )
+        with _training.seeded(seed):
+            self.model_, self.encoder_, self.decoder_ = _training.build_networks(self._network)
+            self.history_, self.best_epoch_ = _training.train(
+                self.model_, train, train,
+                validation=(val, val) if n_val else None,
+                epochs=epochs,
+                batch_size=self.batch_size_,
+                learning_rate=self.learning_rate,
+                patience=self.patience,
+                verbose=self.verbose,
+                seed=seed,
+                trim=self._trim_fraction(),
+            )
+        self.n_epochs_ = len(self.history_["loss"])
+
+        train_scores = self._row_errors(Xs[:n_train]).mean(axis=1, dtype=np.float64)
+        if self.contamination is not None:
+            self.threshold_ = float(np.quantile(train_scores, 1 - self.contamination))
+        else:
+            self.threshold_ = float(
+                self.threshold_margin * np.quantile(train_scores, self.threshold_quantile)
+            )
+        return self
+
+    def _n_train_rows(self, n_rows):
+        if self.train_size is None:
+            return n_rows
+        if isinstance(self.train_size, Integral):
+            if self.train_size > n_rows:
+                raise ValueError(
+                    f"train_size={self.train_size} is more than the {n_rows} rows of X."
+                )
+            return int(self.train_size)
+        return max(2, int(self.train_size * n_rows))
+
+    def _trim_fraction(self):
+        if self.trim_fraction == "auto":
+            return 0.05 if self.train_size is None else 0.0
+        return self.trim_fraction
+
+    def _network_spec(self, n_columns):
+        window = self.window_
+        self.latent_dim_ = (
+            self.latent_dim if self.latent_dim is not None
+            else int(np.clip(window * n_columns // 8, 4, 32))
+        )
+        if self.model == "conv":
+            kwargs = {
+                "window": window,
+                "n_channels": n_columns,
+                "filters": tuple(self.filters) if self.filters else (32, 16),
+                "latent_dim": self.latent_dim_,
+            }
+            return {"builder": "conv1d", "kwargs": kwargs}
+        kwargs = {
+            "n_features": window * n_columns,
+            "hidden_units": tuple(self.hidden_units) if self.hidden_units else (64,),
+            "latent_dim": self.latent_dim_,
+        }
+        return {"builder": "dense", "kwargs": kwargs}
+
+    def _to_network(self, windows):
+        """Windows (n, window, n_columns) in the shape the network takes."""
+        if self.model == "dense":
+            return windows.reshape(len(windows), -1)
+        return windows
+
+    # -------------------------------------------------------------- scoring
+    def _validate(self, X, *, reset):
+        _reject_non_numeric_columns(X, type(self).__name__)
+        X = validate_data(self, X, reset=reset, dtype=np.float32, ensure_min_samples=2)
+        if not reset and len(X) < self.window_:
+            raise ValueError(
+                f"X has {len(X)} rows, fewer than one window ({self.window_} rows)."
+            )
+        return X
+
+    def _row_errors(self, Xs):
+        """Per-row, per-column squared error of scaled rows (online mapping)."""
+        from ._training import forward
+
+        window, n_columns = self.window_, Xs.shape[1]
+
+        def chunks():
+            for first, windows in timeseries.iter_windows(Xs, window, SCORING_CHUNK):
+                recon = forward(self.model_, self._to_network(windows))
+                yield first, np.square(recon.reshape(windows.shape) - windows)
+
+        return timeseries.online_row_errors(chunks(), len(Xs), window, n_columns)
+
+    def feature_scores(self, X):
+        """Per-row, per-column reconstruction error: which sensors drove each row's score.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_rows, n_columns)
+            The series to score, rows in time order, at least ``window_`` rows.
+
+        Returns
+        -------
+        errors : ndarray of shape (n_rows, n_columns)
+            Squared errors in standardised units; their row mean is ``score_samples``.
+        """
+        check_is_fitted(self)
+        X = self._validate(X, reset=False)
+        return self._row_errors(self.scaler_.transform(X)).astype(np.float64)
+
+    def score_samples(self, X):
+        """Anomaly score of each row (higher = more anomalous).
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_rows, n_columns)
+            The series to score, rows in time order, at least ``window_`` rows.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_rows,)
+            Mean squared reconstruction error over the columns, in standardised units.
+        """
+        return self.feature_scores(X).mean(axis=1)
+
+    def decision_function(self, X):
+        """``threshold_ - score_samples(X)``: negative for anomalous rows.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_rows, n_columns)
+            The series to score.
+
+        Returns
+        -------
+        decision : ndarray of shape (n_rows,)
+        """
+        check_is_fitted(self)
+        return self.threshold_ - self.score_samples(X)
+
+    def predict(self, X):
+        """+1 for normal rows, -1 for rows scoring above ``threshold_``.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_rows, n_columns)
+            The series to score.
+
+        Returns
+        -------
+        is_inlier : ndarray of shape (n_rows,)
+        """
+        return np.where(self.decision_function(X) < 0, -1, 1)
+
+    def anomaly_intervals(self, X, max_gap=None):
+        """Anomalous intervals: start, end, size, peak score and the columns that drove them.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_rows, n_columns)
+            The series to score.
+        max_gap : int, default=None
+            Flagged runs separated by at most this many normal rows are one
+            interval. None: a quarter of ``window_``.
+
+        Returns
+        -------
+        intervals : DataFrame
+            Columns ``start``, ``end`` (index labels of X, or row positions),
+            ``n_rows``, ``peak_score``, ``peak_at`` and ``top_columns`` (up to
+            three columns, most important first, comma-separated).
+        """
+        check_is_fitted(self)
+        index = getattr(X, "index", None)
+        errors = self.feature_scores(X)
+        scores = errors.mean(axis=1)
+        gap = self.window_ // 4 if max_gap is None else max_gap
+        intervals = timeseries.flagged_intervals(scores > self.threshold_, gap)
+        return timeseries.describe_intervals(
+            intervals, scores, errors, self._column_names(), index=index
+        )
+
+    def _column_names(self):
+        names = getattr(self, "feature_names_in_", None)
+        if names is None:
+            return [f"x{i}" for i in range(self.n_features_in_)]
+        return [str(n) for n in names]

@@ -1,0 +1,141 @@
+"""Windowing for sensor series: window length, batched windows, window-to-row scores, intervals.
+
+Pure NumPy and pandas; the estimator that uses these is
+:class:`aeguard.SeriesDetector`.
+"""
+
+import numpy as np
+import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
+
+#: Window length when the series shows no clear period.
+DEFAULT_WINDOW = 32
+#: Bounds of an automatically chosen window.
+MIN_AUTO_WINDOW, MAX_AUTO_WINDOW = 16, 288
+#: A period counts as dominant when the autocorrelation at that lag reaches this.
+MIN_PERIOD_ACF = 0.3
+
+
+def auto_window(Xs):
+    """Window length from the series' dominant period, or :data:`DEFAULT_WINDOW`.
+
+    The autocorrelation of each (standardised) column is averaged over the
+    columns; the dominant period is the lag of its highest peak after the first
+    zero crossing, if that peak reaches :data:`MIN_PERIOD_ACF`. One period
+    per window lets the autoencoder see a whole cycle. The result is clipped
+    to [:data:`MIN_AUTO_WINDOW`, :data:`MAX_AUTO_WINDOW`] and to a third of
+    the series.
+
+    Parameters
+    ----------
+    Xs : ndarray of shape (n_rows, n_columns)
+        The training part of the series, standardised per column.
+
+    Returns
+    -------
+    window : int
+    """
+    n = len(Xs)
+    upper = min(MAX_AUTO_WINDOW, n // 3)
+    if upper < MIN_AUTO_WINDOW:
+        return max(2, min(DEFAULT_WINDOW, n // 2))
+    centred = Xs - Xs.mean(axis=0)
+    size = 1 << int(np.ceil(np.log2(2 * n)))
+    spectrum = np.fft.rfft(centred, n=size, axis=0)
+    acf = np.fft.irfft(spectrum * np.conj(spectrum), n=size, axis=0)[: upper + 1]
+    power = acf[0]
+    acf = (acf[:, power > 0] / power[power > 0]).mean(axis=1) if (power > 0).any() else acf[:, 0]
+    below = np.flatnonzero(acf <= 0)
+    if len(below) == 0 or below[0] >= upper:
+        return min(DEFAULT_WINDOW, upper)
+    lag = below[0] + int(np.argmax(acf[below[0] :]))
+    if acf[lag] < MIN_PERIOD_ACF:
+        return min(DEFAULT_WINDOW, upper)
+    return int(np.clip(lag, MIN_AUTO_WINDOW, upper))
+
+
+def training_windows(Xs, window, stride):
+    """All windows of ``Xs`` starting every ``stride`` rows, as a (n_windows, window, n_columns) copy."""
+    view = sliding_window_view(Xs, window, axis=0)[::stride]  # (n_windows, n_columns, window)
+    return np.ascontiguousarray(view.transpose(0, 2, 1))
+
+
+def iter_windows(Xs, window, chunk):
+    """Yield ``(first, windows)``: consecutive windows of ``Xs`` (stride 1), ``chunk`` at a time.
+
+    Only one chunk of windows is materialised at once, so memory stays
+    bounded however long the series is. ``windows[i]`` covers rows
+    ``first + i`` to ``first + i + window - 1``.
+    """
+    view = sliding_window_view(Xs, window, axis=0)
+    for first in range(0, len(view), chunk):
+        yield first, np.ascontiguousarray(view[first : first + chunk].transpose(0, 2, 1))
+
+
+def online_row_errors(window_errors_chunks, n_rows, window, n_columns):
+    """Map per-window, per-step errors to one error per row and column, online.
+
+    Row ``t`` takes its error from the window that ends at ``t`` (its last
+    step), so a row's score depends only on rows up to and including it: the
+    same fitted detector can score a live stream. The first ``window - 1``
+    rows, which no window ends at, take their errors from the first window
+    (the only place they are seen with look-ahead).
+
+    Parameters
+    ----------
+    window_errors_chunks : iterable of (first, errors)
+        ``errors`` of shape (n_windows, window, n_columns) for the windows
+        starting at rows ``first``, ``first + 1``, ...
+    n_rows, window, n_columns : int
+
+    Returns
+    -------
+    errors : ndarray of shape (n_rows, n_columns)
+    """
+    out = np.empty((n_rows, n_columns), dtype=np.float32)
+    for first, errors in window_errors_chunks:
+        if first == 0:
+            out[: window - 1] = errors[0, : window - 1]
+        out[first + window - 1 : first + window - 1 + len(errors)] = errors[:, -1]
+    return out
+
+
+def flagged_intervals(is_anomaly, max_gap=0):
+    """Runs of flagged rows as (start, end) positions, inclusive.
+
+    Runs separated by at most ``max_gap`` unflagged rows are merged into one.
+    """
+    rows = np.flatnonzero(is_anomaly)
+    if len(rows) == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(rows) > max_gap + 1)
+    starts = np.r_[rows[0], rows[breaks + 1]]
+    ends = np.r_[rows[breaks], rows[-1]]
+    return list(zip(starts.tolist(), ends.tolist()))
+
+
+def describe_intervals(intervals, scores, feature_errors, columns, index=None, n_top=3):
+    """One row per interval: start, end, rows, peak score, its row, and the columns that drove it.
+
+    ``top_columns`` ranks columns by their summed reconstruction error over
+    the interval, most important first.
+    """
+    index = np.arange(len(scores)) if index is None else np.asarray(index)
+    records = []
+    for start, end in intervals:
+        peak = start + int(np.argmax(scores[start : end + 1]))
+        totals = feature_errors[start : end + 1].sum(axis=0)
+        top = [columns[j] for j in np.argsort(-totals, kind="stable")[:n_top]]
+        records.append(
+            {
+                "start": index[start],
+                "end": index[end],
+                "n_rows": end - start + 1,
+                "peak_score": float(scores[peak]),
+                "peak_at": index[peak],
+                "top_columns": ",".join(top),
+            }
+        )
+    return pd.DataFrame.from_records(
+        records, columns=["start", "end", "n_rows", "peak_score", "peak_at", "top_columns"]
+    )
