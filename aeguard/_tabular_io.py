@@ -169,7 +169,7 @@ def is_label_like(name):
     return str(name).strip().lower() in LABEL_LIKE_NAMES
 
 
-def select_features(frame, columns=None, required=None):
+def select_features(frame, columns=None, required=None, exclude=()):
     """Choose the feature columns of a table.
 
     Without ``columns``, the features are the columns that hold numbers
@@ -188,6 +188,8 @@ def select_features(frame, columns=None, required=None):
     required : list of str, default=None
         The features a saved model was fitted on; all must exist, and
         ``columns``, if given, must name the same set.
+    exclude : sequence of str, default=()
+        Columns that are never features (the time column).
 
     Returns
     -------
@@ -226,7 +228,11 @@ def select_features(frame, columns=None, required=None):
     for name in names:
         dtype = frame[name].dtype
         numeric = pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
-        if columns is not None:
+        if name in exclude:
+            if columns is not None and name in columns:
+                raise InputError(f"column {name!r} is the time column; it cannot be a feature")
+            ignored[name] = "time column"
+        elif columns is not None:
             if name not in columns:
                 ignored[name] = not_chosen
             elif not is_numeric_or_bool(dtype):

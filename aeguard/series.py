@@ -403,9 +403,10 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
             ``n_rows``, ``peak_score``, ``peak_at`` and ``top_columns`` (up to
             three columns, most important first, comma-separated).
         """
-        check_is_fitted(self)
-        index = getattr(X, "index", None)
-        errors = self.feature_scores(X)
+        return self._intervals(self.feature_scores(X), getattr(X, "index", None), max_gap)
+
+    def _intervals(self, errors, index=None, max_gap=None):
+        """Intervals from already computed :meth:`feature_scores` (avoids scoring twice)."""
         scores = errors.mean(axis=1)
         gap = self.window_ // 4 if max_gap is None else max_gap
         intervals = timeseries.flagged_intervals(scores > self.threshold_, gap)

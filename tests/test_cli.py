@@ -30,7 +30,10 @@ OUTPUT_COLUMNS = ["anomaly_score", "is_anomaly", "top_columns"]
 
 
 def make_frame(n_rows=300, seed=0):
-    """Rows near a 2-D plane in 5 columns, three injected outliers, a time and a label column."""
+    """Rows near a 2-D plane in 5 columns, three injected outliers, a sample id and a label column.
+
+    The rows are independent samples (no time column), so ``detect`` takes the tabular path.
+    """
     rng = np.random.default_rng(seed)
     mixing = rng.normal(size=(2, len(FEATURES)))
     X = rng.normal(size=(n_rows, 2)) @ mixing + 0.1 * rng.normal(size=(n_rows, len(FEATURES)))
@@ -40,8 +43,7 @@ def make_frame(n_rows=300, seed=0):
         j = FEATURES.index(column)
         X[row, j] += 12 * std[j]
     frame = pd.DataFrame(X.round(6), columns=FEATURES)
-    times = pd.date_range("2024-01-01", periods=n_rows, freq="min")
-    frame.insert(0, "time", times.strftime("%Y-%m-%d %H:%M"))
+    frame.insert(0, "sample", [f"s{i:04d}" for i in range(n_rows)])
     frame["label"] = 0
     frame.loc[list(outliers), "label"] = 1
     return frame
@@ -110,7 +112,7 @@ def test_detect_summary_and_progress(fitted_run):
     out = fitted_run.result.stdout
     assert "300 rows" in out
     assert "features (5): a, b, c, d, e" in out
-    assert "time (not numeric)" in out and "label (named like a label)" in out
+    assert "sample (not numeric)" in out and "label (named like a label)" in out
     assert "the 0.9 quantile of the training rows' scores" in out
     assert "flagged: 30 of 300 rows (10.0%)" in out
     table = out.split("top 10 rows")[1].splitlines()[2:5]
@@ -189,7 +191,7 @@ def test_detect_unknown_column(tmp_path):
     data = tmp_path / "d.csv"
     make_frame(n_rows=20).to_csv(data, index=False)
     result = runner.invoke(app, ["detect", str(data), "--columns", "a,nope"])
-    assert_user_error(result, "'nope'", "time, a, b, c, d, e, label")
+    assert_user_error(result, "'nope'", "sample, a, b, c, d, e, label")
     assert not (tmp_path / "d.scores.csv").exists()
 
 
@@ -363,3 +365,156 @@ def test_default_output_path(tmp_path):
     """FILE.csv becomes FILE.scores.csv beside it."""
     assert default_output_path(tmp_path / "run.CSV") == tmp_path / "run.scores.csv"
     assert default_output_path(tmp_path / "run.txt") == tmp_path / "run.txt.scores.csv"
+
+
+# ------------------------------------------------------------ time series
+SERIES_COLUMNS = ["temp", "pressure", "flow"]
+
+
+def make_series_file(path, n_rows=800, seed=0, shuffle=True, sep=","):
+    """A 3-sensor periodic series with a pressure spike at row 600, written in a messy order.
+
+    The rows are shuffled locally (two swapped blocks), one timestamp is repeated, two values
+    are missing and a label column is present: everything the time-series path must repair
+    or report.
+    """
+    rng = np.random.default_rng(seed)
+    phase = 2 * np.pi * np.arange(n_rows) / 25
+    frame = pd.DataFrame({
+        "when": pd.date_range("2024-03-01", periods=n_rows, freq="10s").strftime(
+            "%Y-%m-%d %H:%M:%S"),
+        "temp": np.sin(phase) + 0.05 * rng.normal(size=n_rows),
+        "pressure": np.cos(phase) + 0.05 * rng.normal(size=n_rows),
+        "flow": 0.5 * np.sin(phase + 1) + 0.05 * rng.normal(size=n_rows),
+        "anomaly": 0,
+    })
+    if n_rows > 700:
+        frame.loc[600, "pressure"] += 4.0
+        frame.loc[600, "anomaly"] = 1
+        frame.loc[700, "when"] = frame.loc[699, "when"]
+    frame.loc[[100, 101], "temp"] = np.nan
+    if shuffle:
+        frame = pd.concat([frame.iloc[:300], frame.iloc[400:500], frame.iloc[300:400],
+                           frame.iloc[500:]])
+    frame.to_csv(path, index=False, sep=sep)
+    return frame
+
+
+@pytest.fixture(scope="module")
+def series_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("series")
+    data = folder / "plant.csv"
+    frame = make_series_file(data)
+    model = folder / "plant.aeg"
+    result = runner.invoke(app, [
+        "detect", str(data), "--train-rows", "500", "--epochs", "15", "--save-model", str(model),
+        "--plot", str(folder / "plant.png"),
+    ])
+    assert result.exit_code == 0, result.output
+    return SimpleNamespace(data=data, frame=frame, model=model, result=result, folder=folder,
+                           scores=pd.read_csv(folder / "plant.scores.csv"))
+
+
+def test_detect_series_scores_in_file_order_and_blames_the_sensor(series_run):
+    """The spike is the top row, flagged and blamed on pressure; rows keep the file's order."""
+    scores, frame = series_run.scores, series_run.frame
+    assert list(scores.columns) == list(frame.columns) + OUTPUT_COLUMNS
+    assert list(scores["when"]) == list(frame["when"])
+    top = scores.loc[scores["anomaly_score"].idxmax()]
+    assert top["anomaly"] == 1 and top["is_anomaly"] == 1
+    assert top["top_columns"].split(",")[0] == "pressure"
+    assert scores["is_anomaly"].mean() < 0.05
+
+
+def test_detect_series_summary_reports_repairs_and_intervals(series_run):
+    """The summary names the time column, what was repaired, and the spike's interval."""
+    out = series_run.result.stdout
+    assert "time series: rows in time order by 'when'" in out
+    assert "note: rows were not in time order: sorted by when" in out
+    assert "note: 1 row(s) repeat an earlier timestamp" in out
+    assert "note: interpolated missing values: temp (2)" in out
+    assert "anomaly (named like a label)" in out and "when (time column)" in out
+    assert "the first 500 rows, windows of 25 rows" in out
+    spike_time = series_run.frame.set_index(series_run.frame.index)["when"].loc[600]
+    interval_lines = [line for line in out.splitlines() if "pressure" in line and ":" in line]
+    assert any(line.split()[0] + " " + line.split()[1] <= spike_time for line in interval_lines)
+    assert (series_run.folder / "plant.png").stat().st_size > 10_000
+
+
+def test_detect_series_saved_model_scores_identically(series_run, tmp_path):
+    """--model with a saved SeriesDetector reproduces the scores without training."""
+    out = tmp_path / "again.csv"
+    result = runner.invoke(app, ["detect", str(series_run.data), "--model", str(series_run.model),
+                                 "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "training" not in result.stderr
+    np.testing.assert_array_equal(pd.read_csv(out)["anomaly_score"],
+                                  series_run.scores["anomaly_score"])
+
+
+def test_detect_series_json_and_threshold(series_run, tmp_path):
+    """--json prints a machine-readable summary; --threshold replaces the learned threshold."""
+    import json
+
+    result = runner.invoke(app, [
+        "detect", str(series_run.data), "--model", str(series_run.model), "--json",
+        "--threshold", "1000", "--output", str(tmp_path / "o.csv"),
+    ])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["path"] == "time series" and summary["time_column"] == "when"
+    assert summary["threshold"] == 1000 and summary["flagged"] == 0
+    assert summary["intervals"] == []
+    assert summary["threshold_rule"] == "given with --threshold"
+
+
+def test_detect_window_1_forces_the_tabular_path(series_run, tmp_path):
+    """--window 1 treats the rows of a time series as independent samples."""
+    result = runner.invoke(app, ["detect", str(series_run.data), "--window", "1", "--epochs",
+                                 "2", "--output", str(tmp_path / "o.csv"), "--columns",
+                                 "pressure,flow"])
+    assert result.exit_code == 0, result.output
+    assert "time series" not in result.stdout and "top 10 rows" in result.stdout
+
+
+def test_detect_series_train_until(tmp_path):
+    """--train-until trains on the rows stamped up to that time."""
+    data = tmp_path / "p.csv"
+    make_series_file(data, shuffle=False, sep=";")
+    result = runner.invoke(app, ["detect", str(data), "--train-until", "2024-03-01 01:00:00",
+                                 "--epochs", "2", "--window", "20"])
+    assert result.exit_code == 0, result.output
+    assert "the first 361 rows, windows of 20 rows" in result.stdout
+    assert "semicolon-separated" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args, fragments",
+    [
+        (["--train-rows", "5", "--window", "20"], ["too few for a window of 20 rows"]),
+        (["--train-rows", "100", "--train-until", "2024-03-01"], ["not both"]),
+        (["--train-until", "yesterday-ish"], ["is not a date"]),
+        (["--time-column", "nope"], ["--time-column 'nope' is not a column"]),
+        (["--network", "lstm"], ["--network must be conv or dense"]),
+        (["--contamination", "0.1", "--threshold", "2"], ["not both"]),
+    ],
+)
+def test_detect_series_user_errors(tmp_path, args, fragments):
+    """Bad time-series options are one line on stderr and exit status 2."""
+    data = tmp_path / "p.csv"
+    make_series_file(data, n_rows=200, shuffle=False)
+    assert_user_error(runner.invoke(app, ["detect", str(data), *args]), *fragments)
+
+
+def test_detect_series_long_missing_run_and_plot_on_tabular(tmp_path):
+    """A long run of missing values is refused; --plot needs a time series."""
+    data = tmp_path / "p.csv"
+    frame = make_series_file(data, n_rows=200, shuffle=False)
+    frame.loc[50:80, "flow"] = np.nan
+    frame.to_csv(data, index=False)
+    assert_user_error(runner.invoke(app, ["detect", str(data)]),
+                      "missing values in column(s) flow form runs longer than 10 rows")
+    tabular = tmp_path / "t.csv"
+    make_frame(n_rows=30).to_csv(tabular, index=False)
+    assert_user_error(runner.invoke(app, ["detect", str(tabular), "--plot", str(tmp_path / "x.png")]),
+                      "--plot draws a time series")
