@@ -56,6 +56,19 @@ def auto_batch_size(n_train):
     return int(np.clip(n_train // 10, 16, 256))
 
 
+def resolve_batch_size(batch_size, n_train):
+    """The batch size to train with: "auto" or ``batch_size``, capped (with a warning) at ``n_train``."""
+    if batch_size == "auto":
+        return min(auto_batch_size(n_train), n_train)
+    if batch_size > n_train:
+        warnings.warn(
+            f"batch_size ({batch_size}) is greater than the number of training rows "
+            f"({n_train}); batch_size_ is set to {n_train}.",
+            UserWarning,
+        )
+    return min(batch_size, n_train)
+
+
 def auto_epochs(n_train, batch_size):
     """Maximum epochs: about 300 optimizer steps, between 10 and 30 epochs.
 
@@ -117,7 +130,7 @@ class BaseAutoencoder(KerasStateMixin, BaseEstimator):
         otherwise checks X against them. Outside ``fit``, an empty X is valid
         (scoring an empty partition returns empty results).
         """
-        _reject_non_numeric_columns(X, type(self).__name__)
+        reject_non_numeric_columns(X, type(self).__name__)
         min_samples = 2 if reset else 0
         image = _ndim(X) in (3, 4) if reset else self._fitted_on_images()
         if not image:
@@ -226,19 +239,10 @@ class BaseAutoencoder(KerasStateMixin, BaseEstimator):
         self._network = self._network_spec(X, "sigmoid" if in_unit_range else None)
 
         Xs = self._to_network(X)
-        train_idx, val_idx = _split(len(Xs), self.validation_fraction, rng)
+        train_idx, val_idx = split_validation(len(Xs), self.validation_fraction, rng)
         validation = (Xs[val_idx], Xs[val_idx]) if len(val_idx) else None
         n_train = len(train_idx)
-        if self.batch_size == "auto":
-            self.batch_size_ = min(auto_batch_size(n_train), n_train)
-        else:
-            if self.batch_size > n_train:
-                warnings.warn(
-                    f"batch_size ({self.batch_size}) is greater than the number of training "
-                    f"rows ({n_train}); batch_size_ is set to {n_train}.",
-                    UserWarning,
-                )
-            self.batch_size_ = min(self.batch_size, n_train)
+        self.batch_size_ = resolve_batch_size(self.batch_size, n_train)
         max_epochs = auto_epochs(n_train, self.batch_size_) if self.epochs == "auto" else self.epochs
 
         with _training.seeded(seed):
@@ -348,7 +352,7 @@ def is_numeric_or_bool(dtype):
     return pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
 
 
-def _reject_non_numeric_columns(X, estimator_name):
+def reject_non_numeric_columns(X, estimator_name):
     """A DataFrame with text or other non-numeric columns gets a TypeError naming them."""
     dtypes = getattr(X, "dtypes", None)
     if dtypes is None or not hasattr(dtypes, "items"):
@@ -361,7 +365,7 @@ def _reject_non_numeric_columns(X, estimator_name):
         )
 
 
-def _split(n_samples, fraction, rng):
+def split_validation(n_samples, fraction, rng):
     """Shuffled train/validation indices; no validation set if either side would be empty."""
     order = rng.permutation(n_samples)
     n_val = int(round((fraction or 0.0) * n_samples))

@@ -9,7 +9,13 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import timeseries
-from ._base import COMMON_CONSTRAINTS, KerasStateMixin, _reject_non_numeric_columns
+from ._base import (
+    COMMON_CONSTRAINTS,
+    KerasStateMixin,
+    reject_non_numeric_columns,
+    resolve_batch_size,
+    split_validation,
+)
 from ._params import Interval, Options, validate_params
 from ._preprocessing import Scaler
 
@@ -220,15 +226,9 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
 
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
-        order = rng.permutation(len(windows))
-        n_val = int(round((self.validation_fraction or 0.0) * len(windows)))
-        if n_val < 1 or n_val >= len(windows):
-            n_val = 0
-        train, val = windows[order[n_val:]], windows[order[:n_val]]
-        batch_size = (
-            int(np.clip(len(train) // 10, 16, 256)) if self.batch_size == "auto" else self.batch_size
-        )
-        self.batch_size_ = min(batch_size, len(train))
+        train_idx, val_idx = split_validation(len(windows), self.validation_fraction, rng)
+        train, val = windows[train_idx], windows[val_idx]
+        self.batch_size_ = resolve_batch_size(self.batch_size, len(train))
         steps_per_epoch = math.ceil(len(train) / self.batch_size_)
         epochs = (
             int(np.clip(math.ceil(1000 / steps_per_epoch), 10, 50))
@@ -238,7 +238,7 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
             self.model_, self.encoder_, self.decoder_ = _training.build_networks(self._network)
             self.history_, self.best_epoch_ = _training.train(
                 self.model_, train, train,
-                validation=(val, val) if n_val else None,
+                validation=(val, val) if len(val) else None,
                 epochs=epochs,
                 batch_size=self.batch_size_,
                 learning_rate=self.learning_rate,
@@ -303,7 +303,7 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
 
     # -------------------------------------------------------------- scoring
     def _validate(self, X, *, reset):
-        _reject_non_numeric_columns(X, type(self).__name__)
+        reject_non_numeric_columns(X, type(self).__name__)
         X = validate_data(self, X, reset=reset, dtype=np.float32, ensure_min_samples=2)
         if not reset and len(X) < self.window_:
             raise ValueError(
