@@ -23,8 +23,9 @@ def auto_window(Xs):
     columns; the dominant period is the lag of its highest peak after the first
     zero crossing, if that peak reaches :data:`MIN_PERIOD_ACF`. One period
     per window lets the autoencoder see a whole cycle. The result is clipped
-    to [:data:`MIN_AUTO_WINDOW`, :data:`MAX_AUTO_WINDOW`] and to a third of
-    the series.
+    to [:data:`MIN_AUTO_WINDOW`, :data:`MAX_AUTO_WINDOW`] and to half of the
+    series (so that at least as many windows as rows per window are left to
+    train on).
 
     Parameters
     ----------
@@ -36,7 +37,7 @@ def auto_window(Xs):
     window : int
     """
     n = len(Xs)
-    upper = min(MAX_AUTO_WINDOW, n // 3)
+    upper = min(MAX_AUTO_WINDOW, n // 2)
     if upper < MIN_AUTO_WINDOW:
         return max(2, min(DEFAULT_WINDOW, n // 2))
     centred = Xs - Xs.mean(axis=0)
