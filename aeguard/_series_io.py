@@ -138,7 +138,8 @@ def _describe_spacing(stamps):
     duplicates = int(stamps.duplicated().sum())
     if duplicates:
         notes.append(f"{duplicates} row(s) repeat an earlier timestamp; each is scored")
-    steps = np.diff(stamps.asi8)
+    # In nanoseconds whatever the index's own unit (pandas 3 may parse to seconds or ms).
+    steps = np.diff(stamps.to_numpy()).astype("timedelta64[ns]").astype(np.int64)
     steps = steps[steps > 0]
     if len(steps):
         median = np.median(steps)

@@ -137,6 +137,8 @@ def describe_intervals(intervals, scores, feature_errors, columns, index=None, n
                 "top_columns": ",".join(top),
             }
         )
-    return pd.DataFrame.from_records(
+    frame = pd.DataFrame.from_records(
         records, columns=["start", "end", "n_rows", "peak_score", "peak_at", "top_columns"]
     )
+    # Typed even when empty, so callers can sort and select without special cases.
+    return frame.astype({"n_rows": np.int64, "peak_score": np.float64, "top_columns": object})

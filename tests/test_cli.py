@@ -518,3 +518,17 @@ def test_detect_series_long_missing_run_and_plot_on_tabular(tmp_path):
     make_frame(n_rows=30).to_csv(tabular, index=False)
     assert_user_error(runner.invoke(app, ["detect", str(tabular), "--plot", str(tmp_path / "x.png")]),
                       "--plot draws a time series")
+
+
+def test_detect_series_reports_gaps_and_survives_a_constant_sensor(tmp_path):
+    """A hole in the record is reported; a sensor stuck at one value breaks nothing."""
+    data = tmp_path / "p.csv"
+    frame = make_series_file(data, n_rows=400, shuffle=False)
+    frame = frame.drop(index=range(200, 260)).assign(valve=1.0)  # 10 minutes missing
+    frame.to_csv(data, index=False)
+    result = runner.invoke(app, ["detect", str(data), "--epochs", "2", "--window", "20"])
+    assert result.exit_code == 0, result.output
+    assert "note: 1 gap(s) longer than 3x the usual step of 0 days 00:00:10 (largest 0 days " \
+           "00:10:10)" in result.stdout
+    scores = pd.read_csv(tmp_path / "p.scores.csv")
+    assert np.isfinite(scores["anomaly_score"]).all() and len(scores) == 340

@@ -94,6 +94,14 @@ def test_series_scoring_is_online(fitted, series):
         np.testing.assert_array_equal(fitted.score_samples(series.iloc[:end]), full[:end])
 
 
+def test_series_no_intervals_is_an_empty_typed_frame(fitted, series):
+    """A series with nothing anomalous gives an empty frame that still sorts by peak score."""
+    clean = series.iloc[:TRAIN_ROWS]
+    intervals = fitted._intervals(np.zeros((len(clean), 4)), clean.index)
+    assert len(intervals) == 0 and intervals["peak_score"].dtype == np.float64
+    assert len(intervals.nlargest(10, "peak_score")) == 0
+
+
 def test_series_predict_and_decision_signs(fitted, series):
     """decision_function = threshold_ - score; predict is -1 exactly where it is negative."""
     scores = fitted.score_samples(series)
