@@ -208,10 +208,8 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
         n_train = self._n_train_rows(len(X))
         self.n_train_rows_ = n_train
         self.scaler_ = Scaler.fit(X[:n_train], "standard", image=False)
-        Xs = self.scaler_.transform(X)
-        self.window_ = (
-            timeseries.auto_window(Xs[:n_train]) if self.window == "auto" else self.window
-        )
+        Xs = self.scaler_.transform(X[:n_train])  # only the training part is used below
+        self.window_ = timeseries.auto_window(Xs) if self.window == "auto" else self.window
         if n_train < self.window_ + 1:
             raise ValueError(
                 f"The training part has {n_train} rows, too few for a window of "
@@ -220,7 +218,7 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
         n_windows = n_train - self.window_ + 1
         self.stride_ = max(self.stride, math.ceil(n_windows / MAX_TRAINING_WINDOWS))
         windows = self._to_network(
-            timeseries.training_windows(Xs[:n_train], self.window_, self.stride_)
+            timeseries.training_windows(Xs, self.window_, self.stride_)
         )
         self._network = self._network_spec(X.shape[1])
 
@@ -249,7 +247,7 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
             )
         self.n_epochs_ = len(self.history_["loss"])
 
-        train_scores = self._row_errors(Xs[:n_train]).mean(axis=1, dtype=np.float64)
+        train_scores = self._row_errors(Xs).mean(axis=1, dtype=np.float64)
         if self.contamination is not None:
             self.threshold_ = float(np.quantile(train_scores, 1 - self.contamination))
         else:
