@@ -37,14 +37,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib
-import importlib.metadata
-import importlib.util
 import inspect
 import io
 import logging
 import os
-import platform
 import re
 import sys
 import time
@@ -53,6 +49,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
+from _common import comma_list, environment_lines, format_table
 
 logger = logging.getLogger("adbench")
 
@@ -247,49 +244,6 @@ def warm_up(method: Method, X: np.ndarray, seed: int, n_rows: int = 256) -> None
 # --------------------------------------------------------------------------- report
 
 
-def _version(dist: str) -> str | None:
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return None
-
-
-def environment_lines() -> list[str]:
-    """Library versions and thread counts, without importing TensorFlow."""
-    libs = [("python", platform.python_version())]
-    for label, dist in [("numpy", "numpy"), ("sklearn", "scikit-learn"), ("pandas", "pandas"),
-                        ("tensorflow", "tensorflow"), ("keras", "keras"), ("torch", "torch"),
-                        ("pyod", "pyod"), ("aeguard", "aeguard")]:
-        libs.append((label, _version(dist) or "not installed"))
-    lines = ["versions: " + ", ".join(f"{k} {v}" for k, v in libs)]
-
-    threads = [f"os.cpu_count {os.cpu_count()}"]
-    if hasattr(os, "sched_getaffinity"):
-        threads.append(f"usable CPUs {len(os.sched_getaffinity(0))}")
-    if importlib.util.find_spec("torch") is not None:
-        try:
-            import torch
-
-            threads.append(f"torch.get_num_threads {torch.get_num_threads()}")
-        except Exception as exc:  # a broken torch install should not stop the report
-            threads.append(f"torch unusable ({type(exc).__name__})")
-    try:
-        from threadpoolctl import threadpool_info
-
-        for info in threadpool_info():
-            if info.get("user_api") == "blas":
-                threads.append(f"{info.get('internal_api')} {info.get('num_threads')}")
-    except Exception:
-        pass
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "TF_NUM_INTRAOP_THREADS"):
-        if os.environ.get(var):
-            threads.append(f"{var}={os.environ[var]}")
-    if hasattr(os, "getloadavg"):  # other work on the machine skews the seconds
-        threads.append("load average %.2f" % os.getloadavg()[0])
-    lines.append("threads: " + ", ".join(threads))
-    return lines
-
-
 def build_table(sets: list[Dataset], results: dict[tuple[str, str], dict[str, float]],
                 methods: list[Method]):
     """One row per dataset, (method, metric) columns, then ``mean`` and ``total seconds``."""
@@ -321,15 +275,8 @@ def build_table(sets: list[Dataset], results: dict[tuple[str, str], dict[str, fl
     return table
 
 
-def format_table(table) -> str:
-    fmt = {"n": "{:.0f}", "d": "{:.0f}", "anom%": "{:.1f}",
-           "AUROC": "{:.4f}", "AP": "{:.4f}", "fit_s": "{:.2f}", "score_s": "{:.3f}"}
-    shown = table.copy().astype(object)
-    for col in table.columns:
-        f = fmt[col[1]]
-        shown[col] = [("" if v != v else f.format(v)) for v in table[col]]  # NaN -> blank
-    return shown.to_string()
-
+_FORMATS = {"n": "{:.0f}", "d": "{:.0f}", "anom%": "{:.1f}", "AUROC": "{:.4f}", "AP": "{:.4f}",
+            "fit_s": "{:.2f}", "score_s": "{:.3f}"}
 
 def write_csv(table, path: Path) -> None:
     """Write the numeric table with flat ``method_metric`` headers, atomically."""
@@ -344,16 +291,13 @@ def write_csv(table, path: Path) -> None:
 # --------------------------------------------------------------------------- main
 
 
-def _comma_list(text: str) -> list[str]:
-    return [s.strip() for s in text.split(",") if s.strip()]
-
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         description="ADBench unsupervised protocol: aeguard vs IsolationForest vs PyOD AutoEncoder.")
-    p.add_argument("--methods", type=_comma_list, default=list(ALL_METHODS),
+    p.add_argument("--methods", type=comma_list, default=list(ALL_METHODS),
                    help=f"comma list out of {','.join(ALL_METHODS)} (default: all available)")
-    p.add_argument("--datasets", type=_comma_list, default=None,
+    p.add_argument("--datasets", type=comma_list, default=None,
                    help="comma list of name substrings, e.g. cardio,thyroid (default: all)")
     p.add_argument("--seed", type=int, default=0, help="split and model seed (default: 0)")
     p.add_argument("--data", type=Path, default=DEFAULT_DATA,
@@ -387,7 +331,7 @@ def main(argv: Sequence[str] | None = None) -> int:
           "fit_s / score_s = wall seconds of fit / of scoring the test part"
           + (" (after one untimed warm-up fit per method)." if args.warmup else " (no warm-up)."))
     print(f"data: {args.data.resolve()} ({len(sets)} sets)")
-    for line in environment_lines():
+    for line in environment_lines([("torch", "torch"), ("pyod", "pyod")]):
         print(line)
 
     methods = get_methods(args.methods)
@@ -419,7 +363,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     table = build_table(sets, results, methods)
     print()
-    print(format_table(table))
+    print(format_table(table, _FORMATS))
     totals = ", ".join(
         f"{m.name} {table.loc['total seconds', (m.name, 'fit_s')] + table.loc['total seconds', (m.name, 'score_s')]:.1f}"
         for m in methods)

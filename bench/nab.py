@@ -72,12 +72,10 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
-import importlib.metadata
 import json
 import logging
 import math
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -87,6 +85,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
+from _common import environment_lines, format_table
 
 logger = logging.getLogger("nab")
 
@@ -292,42 +291,6 @@ def score_results(tools: Path, data: Path, labels: Path, results: Path,
 # --------------------------------------------------------------------------- report
 
 
-def _version(dist: str) -> str | None:
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return None
-
-
-def environment_lines() -> list[str]:
-    """Library versions and thread counts, without importing TensorFlow."""
-    libs = [("python", platform.python_version())]
-    for label, dist in [("numpy", "numpy"), ("sklearn", "scikit-learn"), ("pandas", "pandas"),
-                        ("tensorflow", "tensorflow"), ("keras", "keras"), ("aeguard", "aeguard")]:
-        libs.append((label, _version(dist) or "not installed"))
-    lines = ["versions: " + ", ".join(f"{k} {v}" for k, v in libs)]
-
-    threads = [f"os.cpu_count {os.cpu_count()}"]
-    if hasattr(os, "sched_getaffinity"):
-        threads.append(f"usable CPUs {len(os.sched_getaffinity(0))}")
-    try:
-        from threadpoolctl import threadpool_info
-
-        for info in threadpool_info():
-            if info.get("user_api") == "blas":
-                threads.append(f"{info.get('internal_api')} {info.get('num_threads')}")
-    except Exception:
-        pass
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
-                "TF_NUM_INTEROP_THREADS"):
-        if os.environ.get(var):
-            threads.append(f"{var}={os.environ[var]}")
-    if hasattr(os, "getloadavg"):  # other work on the machine skews the seconds
-        threads.append("load average %.2f" % os.getloadavg()[0])
-    lines.append("threads: " + ", ".join(threads))
-    return lines
-
-
 def _total(scored: dict | None, profile: str) -> dict | None:
     return None if scored is None else scored[profile]["total"]
 
@@ -385,18 +348,6 @@ def build_files_table(files: list[NabFile], runs: dict[str, dict],
 _FORMATS = {"score": "{:.2f}", "threshold": "{:.6g}", "FP rows": "{:.0f}", "rows": "{:.0f}",
             "train": "{:.0f}", "window_": "{:.0f}", "epochs": "{:.0f}", "seconds": "{:.1f}",
             "flag%": "{:.2f}", "raw": "{:.3f}", "norm": "{:.1f}"}
-
-
-def format_table(table) -> str:
-    import pandas as pd
-
-    shown = table.copy().astype(object)
-    for col in table.columns:
-        f = _FORMATS.get(col[-1])
-        if f is None:
-            continue
-        shown[col] = [("" if pd.isna(v) else f.format(v)) for v in table[col]]  # NaN -> blank
-    return shown.to_string()
 
 
 def write_csv(table, path: Path) -> None:
@@ -546,7 +497,7 @@ def _run(args: argparse.Namespace, files: list[NabFile], results: Path) -> int:
 
     table = build_table(scored)
     print()
-    print(format_table(table))
+    print(format_table(table, _FORMATS))
     std = {name: _total(s, "standard") for name, s in scored.items()}
     a = std[DETECTOR]["normalized"] if std[DETECTOR] else None
     z = std["zscore"]["normalized"] if std["zscore"] else None
@@ -572,7 +523,7 @@ def _run(args: argparse.Namespace, files: list[NabFile], results: Path) -> int:
     print("per file (aeguard's choices; 'std' = standard profile at the optimised threshold: "
           "windows hit, false-positive rows, raw score, per-file normalised score -- "
           "nab_score's diagnostic, n/a without windows):")
-    print(format_table(build_files_table(files, runs, scored)))
+    print(format_table(build_files_table(files, runs, scored), _FORMATS))
     if args.results is not None:
         print(f"results kept in {args.results}")
     if args.csv is not None:

@@ -63,10 +63,8 @@ Data: SKAB, GPL-3.0, waico/SKAB -- read in place, never copied into the project.
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 import logging
 import os
-import platform
 import sys
 import time
 from dataclasses import dataclass
@@ -74,6 +72,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
+from _common import comma_list, environment_lines, format_table
 
 logger = logging.getLogger("skab")
 
@@ -315,42 +314,6 @@ def scores(c: dict[str, int]) -> dict[str, float]:
 # --------------------------------------------------------------------------- report
 
 
-def _version(dist: str) -> str | None:
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return None
-
-
-def environment_lines() -> list[str]:
-    """Library versions and thread counts, without importing TensorFlow."""
-    libs = [("python", platform.python_version())]
-    for label, dist in [("numpy", "numpy"), ("sklearn", "scikit-learn"), ("pandas", "pandas"),
-                        ("tensorflow", "tensorflow"), ("keras", "keras"), ("aeguard", "aeguard")]:
-        libs.append((label, _version(dist) or "not installed"))
-    lines = ["versions: " + ", ".join(f"{k} {v}" for k, v in libs)]
-
-    threads = [f"os.cpu_count {os.cpu_count()}"]
-    if hasattr(os, "sched_getaffinity"):
-        threads.append(f"usable CPUs {len(os.sched_getaffinity(0))}")
-    try:
-        from threadpoolctl import threadpool_info
-
-        for info in threadpool_info():
-            if info.get("user_api") == "blas":
-                threads.append(f"{info.get('internal_api')} {info.get('num_threads')}")
-    except Exception:
-        pass
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
-                "TF_NUM_INTEROP_THREADS"):
-        if os.environ.get(var):
-            threads.append(f"{var}={os.environ[var]}")
-    if hasattr(os, "getloadavg"):  # other work on the machine skews the seconds
-        threads.append("load average %.2f" % os.getloadavg()[0])
-    lines.append("threads: " + ", ".join(threads))
-    return lines
-
-
 def build_tables(files: list[SkabFile], results: dict[tuple[str, str], dict[str, Any]],
                  methods: list[Method]):
     """The per-method table (pooled over all test rows of all files; blank for a method
@@ -390,16 +353,6 @@ _FORMATS = {"F1": "{:.3f}", "FAR %": "{:.2f}", "MAR %": "{:.2f}", "TP": "{:.0f}"
             "n_test": "{:.0f}", "anom%": "{:.1f}", "flag%": "{:.1f}"}
 
 
-def format_table(table) -> str:
-    import pandas as pd
-
-    shown = table.copy().astype(object)
-    for col in table.columns:
-        f = _FORMATS[col[-1] if isinstance(col, tuple) else col]
-        shown[col] = [("" if pd.isna(v) else f.format(v)) for v in table[col]]  # NaN -> blank
-    return shown.to_string()
-
-
 def write_csv(table, path: Path) -> None:
     """Write the per-method table, atomically."""
     from aeguard._io import atomic_write
@@ -410,9 +363,6 @@ def write_csv(table, path: Path) -> None:
 # --------------------------------------------------------------------------- main
 
 
-def _comma_list(text: str) -> list[str]:
-    return [s.strip() for s in text.split(",") if s.strip()]
-
 
 def _stem(name: str) -> str:
     return name[:-4] if name.lower().endswith(".csv") else name
@@ -422,9 +372,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         description="SKAB outlier-detection protocol on valve1: aeguard SeriesDetector vs "
                     "IsolationForest vs PCA T² (+Q).")
-    p.add_argument("--methods", type=_comma_list, default=list(ALL_METHODS),
+    p.add_argument("--methods", type=comma_list, default=list(ALL_METHODS),
                    help=f"comma list out of {','.join(ALL_METHODS)} (default: all)")
-    p.add_argument("--files", type=_comma_list, default=None,
+    p.add_argument("--files", type=comma_list, default=None,
                    help="comma list of file names, e.g. 0,1,2 (default: all in --data)")
     p.add_argument("--seed", type=int, default=0, help="model seed (default: 0)")
     p.add_argument("--data", type=Path, default=DEFAULT_DATA,
@@ -499,7 +449,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     table, files_table = build_tables(files, results, methods)
     print()
-    print(format_table(table))
+    print(format_table(table, _FORMATS))
     load = f" (load average now {os.getloadavg()[0]:.2f})" if hasattr(os, "getloadavg") else ""
     print(f"pooled over {n_test} test rows of {len(files)} files{load}")
     trivial = scores({"TP": n_anom, "FP": n_test - n_anom, "FN": 0, "TN": 0})
@@ -519,7 +469,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     print()
     print("per file: F1 and % of test rows flagged (anom% = true anomalous %)")
-    print(format_table(files_table))
+    print(format_table(files_table, _FORMATS))
 
     if args.csv is not None:
         try:
