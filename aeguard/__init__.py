@@ -7,7 +7,8 @@ on the first fit, score or load, so importing aeguard is quick.
 from .detectors import AEDetector
 from .persistence import load, save
 from .series import SeriesDetector
+from .variational import VAEDetector
 
 __version__ = "0.1.0"
 
-__all__ = ["AEDetector", "SeriesDetector", "__version__", "load", "save"]
+__all__ = ["AEDetector", "SeriesDetector", "VAEDetector", "__version__", "load", "save"]

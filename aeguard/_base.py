@@ -216,9 +216,17 @@ class BaseAutoencoder(KerasStateMixin, BaseEstimator):
         }
         return {"builder": "conv2d", "kwargs": kwargs}
 
+    def _output_activation(self, Xs):
+        """Activation of the reconstruction layer for scaled training data ``Xs``."""
+        return "sigmoid" if self.preprocessing_ in ("unit", "minmax") else None
+
     # ------------------------------------------------------------------- fit
-    def _fit_autoencoder(self, X):
-        """Validate, preprocess, build and train to reproduce X; return the scaled network input."""
+    def _fit_autoencoder(self, X, labels=None):
+        """Validate, preprocess, build and train to reproduce X; return the scaled network input.
+
+        ``labels`` (one-hot, aligned with X) become the network's second input
+        when given: a conditional network's class.
+        """
         from . import _training
 
         validate_params(self, self._constraints)
@@ -235,12 +243,13 @@ class BaseAutoencoder(KerasStateMixin, BaseEstimator):
             method = AUTO_PREPROCESSING["image" if image else "tabular"]
         self.scaler_ = Scaler.fit(X, method, image=image)
         self.preprocessing_ = method
-        in_unit_range = method in ("unit", "minmax")
-        self._network = self._network_spec(X, "sigmoid" if in_unit_range else None)
-
         Xs = self._to_network(X)
+        self._network = self._network_spec(X, self._output_activation(Xs))
+
+        inputs = Xs if labels is None else (Xs, labels)
         train_idx, val_idx = split_validation(len(Xs), self.validation_fraction, rng)
-        validation = (Xs[val_idx], Xs[val_idx]) if len(val_idx) else None
+        take = _training.take_rows
+        validation = (take(inputs, val_idx), Xs[val_idx]) if len(val_idx) else None
         n_train = len(train_idx)
         self.batch_size_ = resolve_batch_size(self.batch_size, n_train)
         max_epochs = auto_epochs(n_train, self.batch_size_) if self.epochs == "auto" else self.epochs
@@ -249,7 +258,7 @@ class BaseAutoencoder(KerasStateMixin, BaseEstimator):
             self.model_, self.encoder_, self.decoder_ = _training.build_networks(self._network)
             self.history_, self.best_epoch_ = _training.train(
                 self.model_,
-                Xs[train_idx],
+                take(inputs, train_idx),
                 Xs[train_idx],
                 validation=validation,
                 epochs=max_epochs,
@@ -258,10 +267,14 @@ class BaseAutoencoder(KerasStateMixin, BaseEstimator):
                 patience=self.patience,
                 verbose=self.verbose,
                 seed=seed,
-                trim=self._trim_fraction(),
+                **self._training_options(),
             )
         self.n_epochs_ = len(self.history_["loss"])
         return Xs
+
+    def _training_options(self):
+        """Keyword arguments of :func:`aeguard._training.train` that differ by estimator."""
+        return {"trim": self._trim_fraction()}
 
     def _trim_fraction(self):
         """Fraction of worst-reconstructed training rows to leave out of each epoch."""

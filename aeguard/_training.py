@@ -64,17 +64,21 @@ def train(
     verbose,
     seed,
     trim=0.0,
+    loss="mse",
+    row_loss=None,
 ):
-    """Compile and train ``model`` on ``X -> target`` (mean squared error) with early stopping.
+    """Compile and train ``model`` on ``X -> target`` with early stopping.
 
     A plain loop over ``train_on_batch`` with NumPy shuffling: for the small
     networks used here it is several times faster than ``model.fit``, whose
     per-epoch dataset and validation set-up dominates (measured ~180 ms per
-    epoch against ~25 ms). Validation loss is the per-row error of :func:`row_errors`,
-    the same quantity the scores and trimming use.
+    epoch against ~25 ms).
 
     Parameters
     ----------
+    X : ndarray or tuple of ndarray
+        Network input; a tuple for a network with several inputs (rows
+        aligned), such as a conditional VAE's images and one-hot labels.
     validation : tuple (X_val, target_val) or None
         Held-out data monitored for early stopping; without it the training
         loss is monitored.
@@ -91,6 +95,12 @@ def train(
         the first (and of the validation loss), so that anomalies in the
         training data are not learned. Each epoch re-ranks all rows, so a
         normal row dropped early comes back once the model fits it.
+    loss : str or callable, default="mse"
+        The training loss, as ``keras.Model.compile`` takes it.
+    row_loss : callable, default=None
+        ``row_loss(model, X, target)`` -> loss of each row, as float64: what
+        trimming ranks and the validation loss averages. None: :func:`row_errors`
+        (the mean squared error, the autoencoders' anomaly score).
 
     Returns
     -------
@@ -102,11 +112,12 @@ def train(
     """
     import keras
 
-    n_samples = len(X)
+    row_loss = row_loss or row_errors
+    n_samples = n_rows(X)
     n_steps = epochs * -(-n_samples // batch_size)
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
-        loss="mse",
+        loss=loss,
         run_eagerly=n_steps <= EAGER_MAX_STEPS,
     )
     # Create the optimizer's slots now: created inside the first compiled step,
@@ -119,18 +130,20 @@ def train(
     best, best_epoch, best_weights, waited = np.inf, 0, None, 0
     for epoch in range(1, epochs + 1):
         if trim and epoch > 1:
-            keep = _trimmed(row_errors(model, X, target), trim)
+            keep = _trimmed(row_loss(model, X, target), trim)
         else:
             keep = np.arange(n_samples)
         order = _full_batches(keep, batch_size, rng)
         total = 0.0
         for start in range(0, len(order), batch_size):
             batch = order[start : start + batch_size]
-            batch_loss = model.train_on_batch(X[batch], target[batch], return_dict=True)["loss"]
+            batch_loss = model.train_on_batch(
+                _keras_input(take_rows(X, batch)), target[batch], return_dict=True
+            )["loss"]
             total += float(batch_loss) * len(batch)
         history["loss"].append(total / len(order))
         if validation is not None:
-            val_errors = row_errors(model, *validation)
+            val_errors = row_loss(model, *validation)
             history["val_loss"].append(float(val_errors[_trimmed(val_errors, trim)].mean()))
         current = history["val_loss" if validation is not None else "loss"][-1]
         _report(epoch, epochs, history, verbose)
@@ -160,6 +173,18 @@ def _full_batches(rows, batch_size, rng):
     if short:
         order = np.concatenate([order, rng.choice(rows, size=short, replace=True)])
     return order
+
+
+def n_rows(X):
+    """Number of rows of a network input (an array, or a tuple of aligned arrays)."""
+    return len(X[0]) if isinstance(X, tuple) else len(X)
+
+
+def take_rows(X, rows):
+    """Rows ``rows`` (an index array or a slice) of a network input (array or tuple of arrays)."""
+    if isinstance(X, tuple):
+        return tuple(part[rows] for part in X)
+    return X[rows]
 
 
 def squared_errors(model, X, target):
@@ -198,21 +223,40 @@ def _report(epoch, epochs, history, verbose):
 
 
 def forward(model, X, chunk_size=INFERENCE_CHUNK):
-    """Run ``model`` on ``X`` in chunks; return a float32 ndarray.
+    """Run ``model`` on ``X`` (an array, or a tuple for several inputs) in chunks.
 
     Each row's output depends only on that row, so chunking never changes a
     result. A chunk of a single row is padded to two rows, because oneDNN
     picks a different convolution kernel for a batch of one, which changes
     the last bit of some outputs.
+
+    Returns
+    -------
+    output : ndarray of float32, or list of them for a model with several outputs
     """
-    outputs = []
-    for start in range(0, len(X), chunk_size):
-        chunk = X[start : start + chunk_size]
-        if len(chunk) == 1:
-            out = np.asarray(model(np.concatenate([chunk, chunk]), training=False))[:1]
-        else:
-            out = np.asarray(model(chunk, training=False))
-        outputs.append(out)
-    if not outputs:  # an empty batch, e.g. an empty Spark or Dask partition
-        return np.zeros((0,) + tuple(model.output.shape[1:]), dtype=np.float32)
-    return np.concatenate(outputs).astype(np.float32, copy=False)
+    chunks = []
+    for start in range(0, n_rows(X), chunk_size):
+        chunk = take_rows(X, slice(start, start + chunk_size))
+        size = n_rows(chunk)
+        if size == 1:
+            chunk = take_rows(chunk, np.array([0, 0]))
+        out = _as_list(model(_keras_input(chunk), training=False))
+        chunks.append([np.asarray(o)[:size] for o in out])
+    outputs = model.outputs
+    if not chunks:  # an empty batch, e.g. an empty Spark or Dask partition
+        result = [np.zeros((0,) + tuple(o.shape[1:]), dtype=np.float32) for o in outputs]
+    else:
+        result = [
+            np.concatenate([c[i] for c in chunks]).astype(np.float32, copy=False)
+            for i in range(len(outputs))
+        ]
+    return result if len(outputs) > 1 else result[0]
+
+
+def _as_list(output):
+    return list(output) if isinstance(output, (list, tuple)) else [output]
+
+
+def _keras_input(X):
+    """Several inputs go to Keras as a list (it reads a tuple as one structured input)."""
+    return list(X) if isinstance(X, tuple) else X

@@ -36,8 +36,9 @@ def _estimator_classes():
     # The only classes a file may name: looked up here, never imported by name.
     from .detectors import AEDetector
     from .series import SeriesDetector
+    from .variational import VAEDetector
 
-    return {cls.__name__: cls for cls in (AEDetector, SeriesDetector)}
+    return {cls.__name__: cls for cls in (AEDetector, SeriesDetector, VAEDetector)}
 
 
 def save(estimator, path):

@@ -2,7 +2,7 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from aeguard import AEDetector, SeriesDetector
+from aeguard import AEDetector, SeriesDetector, VAEDetector
 
 # aeguard's score_samples is the reconstruction error (higher = more anomalous,
 # DESIGN.md), while this check asserts sklearn's opposite sign:
@@ -14,6 +14,7 @@ ORDER = "a row's score depends on the rows before it (sliding windows over a tim
 
 EXPECTED_FAILED = {
     "AEDetector": {"check_outliers_train": SIGN},
+    "VAEDetector": {"check_outliers_train": SIGN},
     "SeriesDetector": {
         "check_outliers_train": SIGN,
         "check_methods_sample_order_invariance": ORDER,
@@ -25,6 +26,7 @@ EXPECTED_FAILED = {
 @parametrize_with_checks(
     [
         AEDetector(hidden_units=(4,), epochs=2, random_state=0),
+        VAEDetector(hidden_units=(4,), epochs=2, n_draws=2, random_state=0),
         # contamination: the default threshold (1.5 x the 99th percentile of
         # training scores) may flag no training row, but check_outliers_fit_predict
         # expects fit_predict to return both labels.

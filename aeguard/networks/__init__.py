@@ -10,17 +10,22 @@ a model without ever executing code stored in a file.
 from .conv1d import build_conv1d_autoencoder
 from .conv2d import build_conv2d_autoencoder
 from .dense import build_dense_autoencoder
+from .vae import build_conv2d_vae, build_dense_vae
 
 #: Builders by the name recorded in fitted estimators and model files.
 BUILDERS = {
     "dense": build_dense_autoencoder,
     "conv2d": build_conv2d_autoencoder,
     "conv1d": build_conv1d_autoencoder,
+    "vae_dense": build_dense_vae,
+    "vae_conv2d": build_conv2d_vae,
 }
 
 __all__ = [
     "BUILDERS",
     "build_conv1d_autoencoder",
     "build_conv2d_autoencoder",
+    "build_conv2d_vae",
     "build_dense_autoencoder",
+    "build_dense_vae",
 ]

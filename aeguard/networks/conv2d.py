@@ -5,6 +5,44 @@ import math
 import keras
 
 
+def conv2d_encoder_trunk(inputs, filters, kernel_size):
+    """Strided convolution blocks (each halves height and width), flattened.
+
+    Returns the flat features and the shape ``(h, w, c)`` before flattening,
+    which :func:`conv2d_decoder_trunk` mirrors.
+    """
+    h = inputs
+    for i, n_filters in enumerate(filters):
+        h = keras.layers.Conv2D(
+            n_filters, kernel_size, strides=2, padding="same", activation="relu",
+            name=f"enc_conv_{i}",
+        )(h)
+    inner_shape = tuple(int(s) for s in h.shape[1:])
+    return keras.layers.Flatten(name="flatten")(h), inner_shape
+
+
+def conv2d_decoder_trunk(code, inner_shape, filters, kernel_size, image_shape, output_activation):
+    """Mirror of :func:`conv2d_encoder_trunk`: from a code vector to images of ``image_shape``.
+
+    Transposed convolutions double the size per block; the excess over an odd
+    size (7x7, 28x28 after two blocks of 7...) is cropped.
+    """
+    height, width, channels = image_shape
+    h = keras.layers.Dense(math.prod(inner_shape), activation="relu", name="dec_dense")(code)
+    h = keras.layers.Reshape(inner_shape, name="unflatten")(h)
+    for i, n_filters in enumerate(reversed(filters)):
+        h = keras.layers.Conv2DTranspose(
+            n_filters, kernel_size, strides=2, padding="same", activation="relu",
+            name=f"dec_conv_{i}",
+        )(h)
+    extra_h, extra_w = int(h.shape[1]) - height, int(h.shape[2]) - width
+    if extra_h or extra_w:
+        h = keras.layers.Cropping2D(((0, extra_h), (0, extra_w)), name="crop")(h)
+    return keras.layers.Conv2D(
+        channels, kernel_size, padding="same", activation=output_activation, name="recon"
+    )(h)
+
+
 def build_conv2d_autoencoder(
     input_shape, filters, latent_dim, *, kernel_size=3, output_activation="sigmoid"
 ):
@@ -33,34 +71,16 @@ def build_conv2d_autoencoder(
     autoencoder, encoder, decoder : keras.Model
         Uncompiled models; ``autoencoder`` chains the other two.
     """
-    height, width, channels = (int(s) for s in input_shape)
-    inputs = keras.Input(shape=(height, width, channels), name="x")
-    h = inputs
-    for i, n_filters in enumerate(filters):
-        h = keras.layers.Conv2D(
-            n_filters, kernel_size, strides=2, padding="same", activation="relu",
-            name=f"enc_conv_{i}",
-        )(h)
-    inner_shape = tuple(int(s) for s in h.shape[1:])
-    h = keras.layers.Flatten(name="flatten")(h)
-    code = keras.layers.Dense(latent_dim, name="code")(h)
+    image_shape = tuple(int(s) for s in input_shape)
+    inputs = keras.Input(shape=image_shape, name="x")
+    flat, inner_shape = conv2d_encoder_trunk(inputs, filters, kernel_size)
+    code = keras.layers.Dense(latent_dim, name="code")(flat)
     encoder = keras.Model(inputs, code, name="encoder")
 
     code_in = keras.Input(shape=(latent_dim,), name="z")
-    h = keras.layers.Dense(math.prod(inner_shape), activation="relu", name="dec_dense")(code_in)
-    h = keras.layers.Reshape(inner_shape, name="unflatten")(h)
-    for i, n_filters in enumerate(reversed(filters)):
-        h = keras.layers.Conv2DTranspose(
-            n_filters, kernel_size, strides=2, padding="same", activation="relu",
-            name=f"dec_conv_{i}",
-        )(h)
-    # Upsampling by 2 per block overshoots odd sizes; crop the excess.
-    extra_h, extra_w = int(h.shape[1]) - height, int(h.shape[2]) - width
-    if extra_h or extra_w:
-        h = keras.layers.Cropping2D(((0, extra_h), (0, extra_w)), name="crop")(h)
-    outputs = keras.layers.Conv2D(
-        channels, kernel_size, padding="same", activation=output_activation, name="recon"
-    )(h)
+    outputs = conv2d_decoder_trunk(
+        code_in, inner_shape, filters, kernel_size, image_shape, output_activation
+    )
     decoder = keras.Model(code_in, outputs, name="decoder")
 
     autoencoder = keras.Model(inputs, decoder(encoder(inputs)), name="autoencoder")

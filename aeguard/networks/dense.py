@@ -3,6 +3,15 @@
 import keras
 
 
+def dense_stack(h, hidden_units, *, activation="relu", dropout=0.0, prefix="enc"):
+    """Apply dense layers of widths ``hidden_units`` to tensor ``h`` (dropout after each)."""
+    for i, units in enumerate(hidden_units):
+        h = keras.layers.Dense(units, activation=activation, name=f"{prefix}_{i}")(h)
+        if dropout:
+            h = keras.layers.Dropout(dropout, name=f"{prefix}_dropout_{i}")(h)
+    return h
+
+
 def build_dense_autoencoder(
     n_features, hidden_units, latent_dim, *, activation="relu", output_activation=None,
     dropout=0.0,
@@ -33,20 +42,14 @@ def build_dense_autoencoder(
         their weights.
     """
     inputs = keras.Input(shape=(n_features,), name="x")
-    h = inputs
-    for i, units in enumerate(hidden_units):
-        h = keras.layers.Dense(units, activation=activation, name=f"enc_{i}")(h)
-        if dropout:
-            h = keras.layers.Dropout(dropout, name=f"enc_dropout_{i}")(h)
+    h = dense_stack(inputs, hidden_units, activation=activation, dropout=dropout, prefix="enc")
     code = keras.layers.Dense(latent_dim, name="code")(h)
     encoder = keras.Model(inputs, code, name="encoder")
 
     code_in = keras.Input(shape=(latent_dim,), name="z")
-    h = code_in
-    for i, units in enumerate(reversed(hidden_units)):
-        h = keras.layers.Dense(units, activation=activation, name=f"dec_{i}")(h)
-        if dropout:
-            h = keras.layers.Dropout(dropout, name=f"dec_dropout_{i}")(h)
+    h = dense_stack(
+        code_in, tuple(reversed(hidden_units)), activation=activation, dropout=dropout, prefix="dec"
+    )
     outputs = keras.layers.Dense(n_features, activation=output_activation, name="recon")(h)
     decoder = keras.Model(code_in, outputs, name="decoder")
 
