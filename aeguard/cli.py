@@ -13,9 +13,7 @@ only when a command needs it, so ``aeguard --help`` is quick.
 """
 
 import json
-import os
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Optional
@@ -24,6 +22,8 @@ import numpy as np
 import typer
 
 from . import __version__
+from ._cli_common import fail, load_model, start_backend
+from ._cli_generate import generate
 from ._series_io import find_time_column, prepare_series, training_rows
 from ._tabular_io import (
     InputError,
@@ -38,9 +38,6 @@ from ._tabular_io import (
 
 #: Rows listed in the summary.
 TOP_ROWS = 10
-
-#: Exit status for mistakes the user can fix; click uses it for usage errors too.
-USER_ERROR = 2
 
 app = typer.Typer(
     name="aeguard",
@@ -316,12 +313,15 @@ def detect(
         # ValueError covers aeguard's own input errors, ModelFileError, the
         # estimators' bad-input errors and pandas' parser errors; OSError
         # covers unreadable or unwritable files.
-        _fail(err)
+        fail(err)
     if json_summary:
         typer.echo(json.dumps(_summary_dict(table, selection, detection, output, save_model,
                                             plot), indent=1, default=str))
     elif not quiet:
         typer.echo(_format_summary(table, selection, detection, output, save_model, plot))
+
+
+app.command(name="generate")(generate)
 
 
 def main():
@@ -330,12 +330,6 @@ def main():
 
 
 # ----------------------------------------------------------------- helpers
-def _fail(err):
-    """Print ``error: <message>`` as one line on stderr and exit with status 2."""
-    typer.echo(f"error: {' '.join(str(err).split())}", err=True)
-    raise typer.Exit(code=USER_ERROR) from None
-
-
 def _check_options(*, model, training, contamination, epochs, seed, window, network,
                    threshold):
     """Reject bad option values and combinations before any slow work."""
@@ -392,12 +386,7 @@ def _split_columns(text):
 
 def _load_detector(path):
     """Load a saved detector for scoring table rows."""
-    from .persistence import load
-
-    if not path.is_file():
-        raise InputError(f"no model file at {str(path)!r}")
-    _start_backend()
-    detector = load(path)
+    detector = load_model(path)
     if len(getattr(detector, "input_shape_", ())) > 1:
         raise InputError(
             f"the model in {str(path)!r} was fitted on images of shape "
@@ -449,7 +438,7 @@ def _run_tabular(X, *, detector, contamination, threshold, epochs, seed, quiet, 
         detector = AEDetector(
             contamination=contamination, epochs=epochs, random_state=seed, verbose=verbose
         )
-        _start_backend()
+        start_backend()
         detector.fit(X)
     elif X.shape[1] != detector.n_features_in_:
         raise InputError(
@@ -526,7 +515,7 @@ def _run_series(series, *, detector, train_size, window, network, contamination,
             train_size=train_size, contamination=contamination, epochs=epochs,
             random_state=seed, verbose=0 if quiet else (1 if sys.stderr.isatty() else 2),
         )
-        _start_backend()
+        start_backend()
         detector.fit(X)
     elif X.shape[1] != detector.n_features_in_:
         raise InputError(
@@ -564,36 +553,6 @@ def _write_plot(detection, path):
     figure = plot_series_scores(series.frame, scores_in_time_order,
                                 detection.detector.threshold_, detection.intervals)
     atomic_write(path, lambda f: figure.savefig(f, format=path.suffix.lower()[1:], dpi=110))
-
-
-def _start_backend():
-    """Import Keras and start its backend, keeping TensorFlow's start-up notices off the screen.
-
-    TensorFlow's C++ layer writes notices (oneDNN, CPU instructions, no CUDA
-    driver) straight to file descriptor 2 while importing and discovering
-    devices, bypassing ``sys.stderr``; on this stack ``TF_CPP_MIN_LOG_LEVEL``
-    does not silence all of them. They would bury
-    the progress display, so they are captured here and shown only if the
-    start-up fails.
-    """
-    if "keras" in sys.modules:
-        return
-    sys.stderr.flush()
-    with tempfile.TemporaryFile() as captured:
-        saved_fd = os.dup(2)
-        os.dup2(captured.fileno(), 2)
-        started = False
-        try:
-            import keras
-
-            keras.ops.zeros(())  # the first operation triggers device discovery
-            started = True
-        finally:
-            os.dup2(saved_fd, 2)
-            os.close(saved_fd)
-            if not started:
-                captured.seek(0)
-                sys.stderr.write(captured.read().decode("utf-8", errors="replace"))
 
 
 def _threshold_text(detection):

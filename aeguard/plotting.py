@@ -55,3 +55,193 @@ def plot_series_scores(frame, scores, threshold, intervals=None, *, max_panels=M
         title += f"; {left_out} more column(s) not drawn"
     figure.suptitle(title, fontsize="medium")
     return figure
+
+
+def plot_image_grid(images, n_cols=8, *, row_labels=None, title=None, cell_size=1.0):
+    """Draw images in a grid, row by row.
+
+    Parameters
+    ----------
+    images : array-like of shape (n, h, w) or (n, h, w, c)
+        Grey-scale or colour (c = 3 or 4) images; each image is drawn on the
+        value range of the whole set, so grids stay comparable.
+    n_cols : int, default=8
+        Images per row.
+    row_labels : sequence of str, optional
+        One label per row, written at its left.
+    title : str, optional
+        Figure title.
+    cell_size : float, default=1.0
+        Size of one image in inches.
+
+    Returns
+    -------
+    figure : matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from aeguard.plotting import plot_image_grid
+    >>> figure = plot_image_grid(np.random.default_rng(0).uniform(size=(12, 8, 8)), n_cols=6)
+    >>> len(figure.axes)
+    12
+    """
+    from matplotlib.figure import Figure
+
+    images = _as_images(images)
+    n_cols = max(1, min(int(n_cols), len(images)))
+    n_rows = -(-len(images) // n_cols)
+    if row_labels is not None and len(row_labels) != n_rows:
+        raise ValueError(f"row_labels has {len(row_labels)} labels for {n_rows} rows.")
+    label_width = 0.9 if row_labels is not None else 0.0
+    figure = Figure(
+        figsize=(cell_size * n_cols + label_width, cell_size * n_rows + (0.4 if title else 0.0)),
+        layout="constrained",
+    )
+    axes = figure.subplots(n_rows, n_cols, squeeze=False)
+    lo, hi = float(np.nanmin(images)), float(np.nanmax(images))
+    for i, ax in enumerate(axes.ravel()):
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if i >= len(images):
+            ax.set_axis_off()
+            continue
+        image = images[i]
+        if image.shape[-1] == 1:
+            ax.imshow(image[..., 0], cmap="gray", vmin=lo, vmax=hi)
+        else:
+            ax.imshow((image - lo) / (hi - lo or 1.0))
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+    if row_labels is not None:
+        for ax, label in zip(axes[:, 0], row_labels):
+            ax.set_ylabel(str(label), rotation=0, ha="right", va="center")
+    if title:
+        figure.suptitle(title, fontsize="medium")
+    return figure
+
+
+def plot_image_rows(rows, *, title=None, cell_size=1.0):
+    """Draw labelled rows of images, e.g. originals above reconstructions, or a row per class.
+
+    Parameters
+    ----------
+    rows : dict of str -> array-like of shape (n, h, w[, c])
+        Row label -> the images of that row, drawn left to right. Rows may
+        hold different numbers of images.
+    title : str, optional
+        Figure title.
+    cell_size : float, default=1.0
+        Size of one image in inches.
+
+    Returns
+    -------
+    figure : matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from aeguard.plotting import plot_image_rows
+    >>> X = np.random.default_rng(0).uniform(size=(5, 8, 8))
+    >>> figure = plot_image_rows({"original": X, "reconstruction": X.clip(0.2, 0.8)})
+    >>> len([ax for ax in figure.axes if ax.images])
+    10
+    """
+    if not rows:
+        raise ValueError("rows is empty: give at least one row of images.")
+    parts = [_as_images(images) for images in rows.values()]
+    width = max(len(part) for part in parts)
+    # Pad short rows with blank cells: NaN draws nothing.
+    padded = [
+        np.concatenate([part, np.full((width - len(part),) + part.shape[1:], np.nan)])
+        for part in parts
+    ]
+    if len({part.shape[1:] for part in parts}) > 1:
+        raise ValueError("every row must hold images of the same shape.")
+    return plot_image_grid(
+        np.concatenate(padded), n_cols=width, row_labels=list(rows), title=title,
+        cell_size=cell_size,
+    )
+
+
+def plot_latent_map(codes, labels=None, *, title=None, max_legend=20):
+    """Scatter latent codes in 2-D, coloured by label (PCA when they have more than 2 dimensions).
+
+    Parameters
+    ----------
+    codes : array-like of shape (n, latent_dim)
+        Latent codes, e.g. ``detector.transform(X)``.
+    labels : array-like of shape (n,), optional
+        Class labels (a colour and legend entry each) or numbers (a colour bar).
+    title : str, optional
+        Figure title.
+    max_legend : int, default=20
+        Classes beyond this many share the colour map without a legend.
+
+    Returns
+    -------
+    figure : matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from aeguard.plotting import plot_latent_map
+    >>> codes = np.random.default_rng(0).normal(size=(100, 5))
+    >>> figure = plot_latent_map(codes, labels=np.arange(100) % 3)
+    >>> figure.axes[0].get_xlabel()[:3]
+    'PC1'
+    """
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    codes = np.asarray(codes, dtype=np.float64)
+    if codes.ndim != 2 or codes.shape[1] < 1:
+        raise ValueError(f"codes must have shape (n, latent_dim); got {codes.shape}.")
+    if codes.shape[1] > 2:
+        from sklearn.decomposition import PCA
+
+        pca = PCA(n_components=2).fit(codes)
+        xy = pca.transform(codes)
+        share = 100 * pca.explained_variance_ratio_
+        axis_names = [f"PC{i + 1} ({share[i]:.0f} % of variance)" for i in range(2)]
+    else:
+        xy = np.column_stack([codes, np.zeros(len(codes))]) if codes.shape[1] == 1 else codes
+        axis_names = ["z1", "z2" if codes.shape[1] == 2 else ""]
+    figure = Figure(figsize=(6.5, 5.5), layout="constrained")
+    ax = figure.subplots()
+    if labels is None:
+        ax.scatter(xy[:, 0], xy[:, 1], s=4, alpha=0.6)
+    else:
+        labels = np.asarray(labels)
+        if len(labels) != len(codes):
+            raise ValueError(f"labels has {len(labels)} entries for {len(codes)} codes.")
+        classes = np.unique(labels)
+        if labels.dtype.kind == "f" and len(classes) > max_legend:
+            points = ax.scatter(xy[:, 0], xy[:, 1], c=labels, s=4, alpha=0.6, cmap="viridis")
+            figure.colorbar(points, ax=ax)
+        else:
+            cmap = matplotlib.colormaps["tab10" if len(classes) <= 10 else "tab20"]
+            for i, cls in enumerate(classes):
+                mask = labels == cls
+                ax.scatter(xy[mask, 0], xy[mask, 1], s=4, alpha=0.6, color=cmap(i % cmap.N),
+                           label=str(cls) if i < max_legend else None)
+            ax.legend(markerscale=3, fontsize="small", loc="best")
+    ax.set_xlabel(axis_names[0])
+    ax.set_ylabel(axis_names[1])
+    if title:
+        ax.set_title(title, fontsize="medium")
+    return figure
+
+
+def _as_images(images):
+    """Images as an array of shape (n, h, w, c)."""
+    images = np.asarray(images, dtype=np.float64)
+    if images.ndim == 3:
+        images = images[..., None]
+    if images.ndim != 4 or images.shape[-1] not in (1, 3, 4):
+        raise ValueError(
+            f"images must have shape (n, h, w) or (n, h, w, c) with c in (1, 3, 4); got {images.shape}."
+        )
+    if len(images) == 0:
+        raise ValueError("no images to draw.")
+    return images

@@ -1,0 +1,112 @@
+"""``aeguard generate``: new samples from a saved variational autoencoder."""
+
+import math
+from pathlib import Path
+from typing import Annotated, Optional
+
+import numpy as np
+import typer
+
+from ._cli_common import fail, load_model
+from ._tabular_io import InputError, check_writable
+
+#: Output suffixes: figures (image models) and arrays (any model).
+FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
+ARRAY_SUFFIXES = (".npy", ".csv")
+
+
+def generate(
+    model: Annotated[
+        Path,
+        typer.Argument(help="A VAEDetector saved with aeguard.save.", show_default=False),
+    ],
+    *,
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output", "-o",
+            help="Where to write the samples: a grid of images (.png, .svg, .pdf; image "
+            "models), a NumPy array (.npy) or table rows (.csv; tabular models).",
+            show_default=False,
+        ),
+    ],
+    n: Annotated[int, typer.Option("--n", "-n", help="Number of samples.")] = 64,
+    label: Annotated[
+        Optional[str],
+        typer.Option(
+            "--label",
+            help="Conditional VAE: the class to generate (as printed in the model's classes). "
+            "Default: classes drawn at random.",
+            show_default=False,
+        ),
+    ] = None,
+    seed: Annotated[
+        Optional[int],
+        typer.Option("--seed", help="Seed of the draws: the same samples every time.",
+                     show_default=False),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing output.")] = False,
+):
+    """Generate new samples from a saved VAE: decode draws from its prior."""
+    try:
+        suffix = output.suffix.lower()
+        if suffix not in FIGURE_SUFFIXES + ARRAY_SUFFIXES:
+            raise InputError(
+                f"--output must end in {', '.join(FIGURE_SUFFIXES + ARRAY_SUFFIXES)}; "
+                f"got {output.name!r}"
+            )
+        if n < 1:
+            raise InputError(f"--n must be at least 1; got {n}")
+        if seed is not None and not 0 <= seed < 2**32:
+            raise InputError(f"--seed must be an integer from 0 to 4294967295; got {seed}")
+        check_writable(output, force=force, option="--output")
+        vae = load_model(model)
+        if not hasattr(vae, "sample"):
+            raise InputError(
+                f"{str(model)!r} holds a {type(vae).__name__}; aeguard generate needs a "
+                "VAEDetector"
+            )
+        y = _label_value(vae, label)
+        is_image = len(vae.input_shape_) > 1
+        if suffix in FIGURE_SUFFIXES and not is_image:
+            raise InputError("a figure needs a model of images; write .npy or .csv instead")
+        if suffix == ".csv" and is_image:
+            raise InputError("a .csv holds table rows; write images to .npy or a figure")
+        samples = vae.sample(n, y=y, random_state=seed)
+        _write(samples, vae, output, suffix, label)
+    except (ValueError, OSError) as err:
+        fail(err)
+    typer.echo(f"wrote {n} samples to {output}")
+
+
+def _label_value(vae, label):
+    """The class of ``vae.classes_`` written ``label`` on the command line."""
+    if label is None:
+        return None
+    if not getattr(vae, "conditional", False):
+        raise InputError("--label needs a conditional VAE; this model was fitted without labels")
+    matches = [c for c in vae.classes_.tolist() if str(c) == label]
+    if not matches:
+        known = ", ".join(str(c) for c in vae.classes_.tolist())
+        raise InputError(f"unknown --label {label!r}; the model's classes are {known}")
+    return matches[0]
+
+
+def _write(samples, vae, output, suffix, label):
+    from ._io import atomic_write
+
+    if suffix == ".npy":
+        atomic_write(output, lambda f: np.save(f, samples, allow_pickle=False))
+    elif suffix == ".csv":
+        import pandas as pd
+
+        names = getattr(vae, "feature_names_in_", None)
+        columns = [str(c) for c in names] if names is not None else None
+        frame = pd.DataFrame(samples, columns=columns)
+        atomic_write(output, lambda f: frame.to_csv(f, index=False), mode="w")
+    else:
+        from .plotting import plot_image_grid
+
+        title = f"{len(samples)} samples" + (f" of class {label}" if label is not None else "")
+        figure = plot_image_grid(samples, n_cols=math.ceil(math.sqrt(len(samples))), title=title)
+        atomic_write(output, lambda f: figure.savefig(f, format=suffix[1:], dpi=110))

@@ -1,0 +1,110 @@
+"""``aeguard generate``: samples from a saved VAE, as images, arrays or rows."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import aeguard
+from aeguard import AEDetector, VAEDetector
+from aeguard.cli import app
+
+runner = CliRunner()
+
+
+def assert_user_error(result, *fragments):
+    """Exit status 2 with one ``error: ...`` line on stderr naming ``fragments``."""
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory, digits_images, manifold_data):
+    """Saved models: a conditional image VAE, a tabular VAE and an AEDetector."""
+    folder = tmp_path_factory.mktemp("models")
+    images, target = digits_images
+    cvae = VAEDetector(conditional=True, latent_dim=4, epochs=30, trim_fraction=0, random_state=0)
+    aeguard.save(cvae.fit(images, target), folder / "cvae.aeg")
+    X_train, _, _ = manifold_data
+    frame = pd.DataFrame(X_train, columns=[f"s{i}" for i in range(X_train.shape[1])])
+    aeguard.save(VAEDetector(epochs=5, random_state=0).fit(frame), folder / "rows.aeg")
+    aeguard.save(AEDetector(epochs=2, random_state=0).fit(X_train), folder / "ae.aeg")
+    return folder
+
+
+def test_generate_a_png_grid(models, tmp_path):
+    out = tmp_path / "grid.png"
+    result = runner.invoke(app, ["generate", str(models / "cvae.aeg"), "--n", "16", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert f"wrote 16 samples to {out}" in result.stdout
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_generate_an_array_of_one_class(models, tmp_path, digits_images):
+    images, target = digits_images
+    out = tmp_path / "sevens.npy"
+    args = ["generate", str(models / "cvae.aeg"), "--n", "40", "--label", "7", "--seed", "3",
+            "-o", str(out)]
+    assert runner.invoke(app, args).exit_code == 0
+    samples = np.load(out)
+    assert samples.shape == (40, 8, 8)
+    assert samples.min() >= 0 and samples.max() <= 1
+    means = np.stack([images[target == k].mean(axis=0) for k in range(10)])
+    nearest = ((samples[:, None] - means[None]) ** 2).sum(axis=(2, 3)).argmin(axis=1)
+    assert np.mean(nearest == 7) >= 0.8
+    # The same seed gives the same samples.
+    again = tmp_path / "again.npy"
+    assert runner.invoke(app, args[:-1] + [str(again)]).exit_code == 0
+    assert np.array_equal(np.load(again), samples)
+
+
+def test_generate_rows_keep_the_column_names(models, tmp_path):
+    out = tmp_path / "rows.csv"
+    result = runner.invoke(app, ["generate", str(models / "rows.aeg"), "--n", "5", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = pd.read_csv(out)
+    assert list(rows.columns) == [f"s{i}" for i in range(8)] and len(rows) == 5
+
+
+def test_generate_keeps_an_existing_output(models, tmp_path):
+    out = tmp_path / "grid.npy"
+    out.write_bytes(b"mine")
+    result = runner.invoke(app, ["generate", str(models / "cvae.aeg"), "-o", str(out)])
+    assert_user_error(result, "exists; use --force")
+    assert out.read_bytes() == b"mine"
+    result = runner.invoke(app, ["generate", str(models / "cvae.aeg"), "-o", str(out), "--force"])
+    assert result.exit_code == 0 and np.load(out).shape == (64, 8, 8)
+
+
+@pytest.mark.parametrize(
+    "model, extra, fragments",
+    [
+        ("cvae.aeg", ["--label", "12"], ["unknown --label '12'", "0, 1, 2"]),
+        ("rows.aeg", ["--label", "1"], ["--label needs a conditional VAE"]),
+        ("ae.aeg", [], ["holds a AEDetector", "needs a VAEDetector"]),
+        ("missing.aeg", [], ["no model file"]),
+        ("cvae.aeg", ["--n", "0"], ["--n must be at least 1"]),
+        ("cvae.aeg", ["--seed", "-1"], ["--seed must be an integer"]),
+    ],
+)
+def test_generate_user_errors(models, tmp_path, model, extra, fragments):
+    out = tmp_path / "out.npy"
+    result = runner.invoke(app, ["generate", str(models / model), "-o", str(out), *extra])
+    assert_user_error(result, *fragments)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "model, name, fragment",
+    [
+        ("cvae.aeg", "out.txt", "--output must end in"),
+        ("cvae.aeg", "out.csv", "a .csv holds table rows"),
+        ("rows.aeg", "out.png", "a figure needs a model of images"),
+    ],
+)
+def test_generate_rejects_an_unsuitable_output(models, tmp_path, model, name, fragment):
+    result = runner.invoke(app, ["generate", str(models / model), "-o", str(tmp_path / name)])
+    assert_user_error(result, fragment)
