@@ -36,6 +36,9 @@ from ._tabular_io import (
     write_scores,
 )
 
+#: Networks of the time-series path (SeriesDetector's ``model``).
+NETWORKS = ("conv", "dense", "lstm", "vae")
+
 #: Rows listed in the summary.
 TOP_ROWS = 10
 
@@ -208,7 +211,8 @@ def detect(
     network: Annotated[
         Optional[str],
         typer.Option(
-            help="Time-series network: conv (1-D convolutional, the default) or dense.",
+            help="Time-series network: conv (1-D convolutional, the default), dense, lstm "
+            "(sequence to sequence; slower) or vae (convolutional VAE).",
             show_default=False,
         ),
     ] = None,
@@ -353,8 +357,8 @@ def _check_options(*, model, training, contamination, epochs, seed, window, netw
         raise InputError(f"--seed must be an integer from 0 to 4294967295; got {seed}")
     if window is not None and window < 1:
         raise InputError(f"--window must be at least 1; got {window}")
-    if network is not None and network not in ("conv", "dense"):
-        raise InputError(f"--network must be conv or dense; got {network!r}")
+    if network is not None and network not in NETWORKS:
+        raise InputError(f"--network must be one of {', '.join(NETWORKS)}; got {network!r}")
     if threshold is not None and not threshold > 0:
         raise InputError(f"--threshold must be a positive score; got {threshold}")
 

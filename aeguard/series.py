@@ -49,16 +49,22 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
     stride : int, default=1
         Step between training windows (scoring always uses every window).
         It grows automatically so that at most 50,000 windows are trained on.
-    model : {"conv", "dense"}, default="conv"
+    model : {"conv", "dense", "lstm", "vae"}, default="conv"
         "conv": 1-D convolutional autoencoder; "dense": the window flattened
-        into a dense autoencoder.
+        into a dense autoencoder; "lstm": an LSTM encoder-decoder (sequence
+        to sequence; several times slower to train on a CPU); "vae": the
+        convolutional network as a variational autoencoder (Gaussian
+        likelihood with calibrated noise variance, see
+        :class:`aeguard.VAEDetector`), scored by the reconstruction error of
+        the posterior mean. Every model is scored the same way.
     latent_dim : int, default=None
         Width of the code. None: ``clip(window * n_columns // 8, 4, 32)``.
     filters : tuple of int, default=None
         Filters of the convolutional blocks (each halves the time axis).
         None: ``(32, 16)``.
     hidden_units : tuple of int, default=None
-        Hidden widths of the dense model. None: ``(64,)``.
+        Hidden widths of the dense model (None: ``(64,)``), or LSTM widths of
+        the "lstm" model (None: ``(64,)``).
     epochs : int or "auto", default="auto"
         Maximum epochs; "auto" allows about 1,000 optimizer steps (10 to 50
         epochs). Early stopping may end sooner.
@@ -135,7 +141,7 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
         )},
         "window": [Options("auto"), Interval(Integral, 2, None)],
         "stride": [Interval(Integral, 1, None)],
-        "model": [Options("conv", "dense")],
+        "model": [Options("conv", "dense", "lstm", "vae")],
         "train_size": [Options(None), Interval(Integral, 2, None),
                        Interval(Real, 0, 1, closed="right")],
         "trim_fraction": [Options("auto"), Interval(Real, 0, 0.9)],
@@ -244,6 +250,7 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
                 verbose=self.verbose,
                 seed=seed,
                 trim=self._trim_fraction(),
+                loss=self._loss(),
             )
         self.n_epochs_ = len(self.history_["loss"])
 
@@ -278,20 +285,29 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
             self.latent_dim if self.latent_dim is not None
             else int(np.clip(window * n_columns // 8, 4, 32))
         )
+        sequence = {"window": window, "n_channels": n_columns, "latent_dim": self.latent_dim_}
+        filters = tuple(self.filters) if self.filters else (32, 16)
         if self.model == "conv":
-            kwargs = {
-                "window": window,
-                "n_channels": n_columns,
-                "filters": tuple(self.filters) if self.filters else (32, 16),
-                "latent_dim": self.latent_dim_,
-            }
-            return {"builder": "conv1d", "kwargs": kwargs}
+            return {"builder": "conv1d", "kwargs": {**sequence, "filters": filters}}
+        if self.model == "vae":
+            return {"builder": "vae_conv1d", "kwargs": {**sequence, "filters": filters}}
+        if self.model == "lstm":
+            units = tuple(self.hidden_units) if self.hidden_units else (64,)
+            return {"builder": "lstm", "kwargs": {**sequence, "units": units}}
         kwargs = {
             "n_features": window * n_columns,
             "hidden_units": tuple(self.hidden_units) if self.hidden_units else (64,),
             "latent_dim": self.latent_dim_,
         }
         return {"builder": "dense", "kwargs": kwargs}
+
+    def _loss(self):
+        """Training loss: squared error, or the negative ELBO of the "vae" model."""
+        if self.model != "vae":
+            return "mse"
+        from .networks.vae import gaussian_nll
+
+        return gaussian_nll
 
     def _to_network(self, windows):
         """Windows (n, window, n_columns) in the shape the network takes."""

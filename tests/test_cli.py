@@ -495,7 +495,7 @@ def test_detect_series_train_until(tmp_path):
         (["--train-rows", "100", "--train-until", "2024-03-01"], ["not both"]),
         (["--train-until", "yesterday-ish"], ["is not a date"]),
         (["--time-column", "nope"], ["--time-column 'nope' is not a column"]),
-        (["--network", "lstm"], ["--network must be conv or dense"]),
+        (["--network", "gru"], ["--network must be one of conv, dense, lstm, vae"]),
         (["--contamination", "0.1", "--threshold", "2"], ["not both"]),
     ],
 )

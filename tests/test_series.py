@@ -50,7 +50,7 @@ def series():
     return make_series()
 
 
-@pytest.fixture(scope="module", params=["conv", "dense"])
+@pytest.fixture(scope="module", params=["conv", "dense", "lstm", "vae"])
 def fitted(request, series):
     det = SeriesDetector(model=request.param, train_size=TRAIN_ROWS, epochs=30, random_state=0)
     return det.fit(series)

@@ -10,13 +10,16 @@ a model without ever executing code stored in a file.
 from .conv1d import build_conv1d_autoencoder
 from .conv2d import build_conv2d_autoencoder
 from .dense import build_dense_autoencoder
-from .vae import build_conv2d_vae, build_dense_vae
+from .recurrent import build_lstm_autoencoder
+from .vae import build_conv1d_vae, build_conv2d_vae, build_dense_vae
 
 #: Builders by the name recorded in fitted estimators and model files.
 BUILDERS = {
     "dense": build_dense_autoencoder,
     "conv2d": build_conv2d_autoencoder,
     "conv1d": build_conv1d_autoencoder,
+    "lstm": build_lstm_autoencoder,
+    "vae_conv1d": build_conv1d_vae,
     "vae_dense": build_dense_vae,
     "vae_conv2d": build_conv2d_vae,
 }
@@ -24,8 +27,10 @@ BUILDERS = {
 __all__ = [
     "BUILDERS",
     "build_conv1d_autoencoder",
+    "build_conv1d_vae",
     "build_conv2d_autoencoder",
     "build_conv2d_vae",
     "build_dense_autoencoder",
     "build_dense_vae",
+    "build_lstm_autoencoder",
 ]

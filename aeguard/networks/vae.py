@@ -17,6 +17,7 @@ import math
 import keras
 from keras import ops
 
+from .conv1d import conv1d_decoder_trunk, conv1d_encoder_trunk
 from .conv2d import conv2d_decoder_trunk, conv2d_encoder_trunk
 from .dense import dense_stack
 
@@ -201,3 +202,39 @@ def build_conv2d_vae(
     )
     decoder = keras.Model([z_in] + y_dec if n_classes else z_in, outputs, name="decoder")
     return _assemble(encoder, decoder, x_in, n_classes, beta), encoder, decoder
+
+
+def build_conv1d_vae(window, n_channels, filters, latent_dim, *, beta=1.0, kernel_size=5):
+    """Build a 1-D convolutional VAE for windows of shape (window, n_channels).
+
+    The trunks are those of :func:`aeguard.networks.conv1d.build_conv1d_autoencoder`;
+    the output is linear (a Gaussian mean for standardised channels).
+
+    Parameters
+    ----------
+    window : int
+        Time steps per window.
+    n_channels : int
+        Sensors (columns) per time step.
+    filters : sequence of int
+        Filters of the encoder blocks, outermost first.
+    latent_dim : int
+        Dimension of z.
+    beta : float, default=1.0
+        Weight of the KL term.
+    kernel_size : int, default=5
+        Length of the convolution kernels.
+
+    Returns
+    -------
+    vae, encoder, decoder : keras.Model
+        As :func:`build_dense_vae`.
+    """
+    window, n_channels = int(window), int(n_channels)
+    x_in = keras.Input(shape=(window, n_channels), name="x")
+    flat, inner_shape = conv1d_encoder_trunk(x_in, filters, kernel_size)
+    encoder = keras.Model(x_in, _heads(flat, latent_dim), name="encoder")
+    z_in = keras.Input(shape=(latent_dim,), name="z")
+    outputs = conv1d_decoder_trunk(z_in, inner_shape, filters, kernel_size, window, n_channels)
+    decoder = keras.Model(z_in, outputs, name="decoder")
+    return _assemble(encoder, decoder, x_in, 0, beta), encoder, decoder
