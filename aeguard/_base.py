@@ -94,6 +94,7 @@ class KerasStateMixin:
             state["_weights"] = [np.asarray(w) for w in state["model_"].get_weights()]
             for name in KERAS_ATTRIBUTES:
                 state.pop(name, None)
+        state.pop("_neighbors_index", None)  # rebuilt from gallery_codes_ on first use
         return state
 
     def __setstate__(self, state):

@@ -24,6 +24,7 @@ import typer
 from . import __version__
 from ._cli_common import fail, load_model, start_backend
 from ._cli_generate import generate
+from ._cli_retrieve import retrieve
 from ._series_io import find_time_column, prepare_series, training_rows
 from ._tabular_io import (
     InputError,
@@ -326,6 +327,7 @@ def detect(
 
 
 app.command(name="generate")(generate)
+app.command(name="retrieve")(retrieve)
 
 
 def main():

@@ -8,9 +8,13 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import COMMON_CONSTRAINTS, BaseAutoencoder
 from ._params import Interval, Options
+from .retrieval import NeighborsMixin
 
 
-class AEDetector(ClassNamePrefixFeaturesOutMixin, OutlierMixin, TransformerMixin, BaseAutoencoder):
+class AEDetector(
+    NeighborsMixin, ClassNamePrefixFeaturesOutMixin, OutlierMixin, TransformerMixin,
+    BaseAutoencoder,
+):
     """Autoencoder anomaly detector for tabular rows and images.
 
     An autoencoder is trained to reproduce the training data through a narrow
@@ -186,10 +190,17 @@ class AEDetector(ClassNamePrefixFeaturesOutMixin, OutlierMixin, TransformerMixin
         self : object
             Fitted estimator.
         """
+        from ._training import forward
+
         Xs = self._fit_autoencoder(X)
         train_scores = self._scores_from_scaled(Xs)
         self.threshold_ = float(np.quantile(train_scores, 1.0 - self.contamination))
+        self._set_gallery(forward(self.encoder_, Xs))
         return self
+
+    def _latent(self, X, y=None):
+        """Latent codes of X, for the gallery and the queries of :meth:`kneighbors`."""
+        return self._encode(X)
 
     def _trim_fraction(self):
         if self.trim_fraction == "auto":

@@ -164,6 +164,58 @@ def plot_image_rows(rows, *, title=None, cell_size=1.0):
     )
 
 
+def plot_neighbors(queries, neighbors, distances=None, *, query_names=None, title=None):
+    """Draw each query image beside its nearest neighbours, one row per query.
+
+    Parameters
+    ----------
+    queries : array-like of shape (n_queries, h, w[, c])
+        The query images.
+    neighbors : array-like of shape (n_queries, k, h, w[, c])
+        Each query's neighbours, nearest first (e.g. ``gallery[indices]``
+        from ``kneighbors``).
+    distances : array-like of shape (n_queries, k), optional
+        Written above each neighbour.
+    query_names : sequence of str, optional
+        Row labels (default "query 0", "query 1", ...).
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    figure : matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from aeguard.plotting import plot_neighbors
+    >>> gallery = np.random.default_rng(0).uniform(size=(20, 8, 8))
+    >>> figure = plot_neighbors(gallery[:2], gallery[[[1, 2, 3], [4, 5, 6]]])
+    >>> len(figure.axes)
+    8
+    """
+    queries = _as_images(queries)
+    neighbors = np.asarray(neighbors, dtype=np.float64)
+    if neighbors.ndim == queries.ndim and queries.shape[-1] == 1:
+        neighbors = neighbors[..., None]
+    if neighbors.shape[0] != len(queries) or neighbors.shape[2:] != queries.shape[1:]:
+        raise ValueError(
+            f"neighbors must have shape (n_queries, k) + the image shape {queries.shape[1:]}; "
+            f"got {neighbors.shape}."
+        )
+    k = neighbors.shape[1]
+    grid = np.concatenate([queries[:, None], neighbors], axis=1).reshape((-1,) + queries.shape[1:])
+    names = query_names if query_names is not None else [f"query {i}" for i in range(len(queries))]
+    figure = plot_image_grid(grid, n_cols=k + 1, row_labels=list(names), title=title)
+    axes = np.asarray(figure.axes).reshape(len(queries), k + 1)
+    axes[0, 0].set_title("query", fontsize="small")
+    for i in range(len(queries)):
+        for j in range(k):
+            label = f"{distances[i][j]:.3g}" if distances is not None else f"#{j + 1}"
+            axes[i, j + 1].set_title(label, fontsize="x-small")
+    return figure
+
+
 def plot_latent_map(codes, labels=None, *, title=None, max_legend=20):
     """Scatter latent codes in 2-D, coloured by label (PCA when they have more than 2 dimensions).
 

@@ -247,6 +247,7 @@ class VAEDetector(AEDetector):
         if self.likelihood_ == "gaussian":
             self.noise_variance_ = self._calibrated_variance(self._squared_errors(Xs, labels))
         self.threshold_ = float(np.quantile(self._scores(Xs, labels), 1.0 - self.contamination))
+        self._set_gallery(self._posterior(Xs, labels)[0])
         return self
 
     def _fit_labels(self, X, y):
@@ -403,6 +404,11 @@ class VAEDetector(AEDetector):
         if self.anomaly_score == "elbo":
             return self._neg_elbo(Xs, labels, self._draws(self.n_draws))
         return mean_per_row(self._squared_errors(Xs, labels))
+
+    def _latent(self, X, y=None):
+        """Posterior means of X, for the gallery and the queries of :meth:`kneighbors`."""
+        Xs = self._scaled(X)
+        return self._posterior(Xs, self._labels(y, len(Xs), "kneighbors"))[0]
 
     # ---------------------------------------------------------------- public
     def transform(self, X, y=None):
