@@ -69,15 +69,16 @@ def resolve_batch_size(batch_size, n_train):
     return min(batch_size, n_train)
 
 
-def auto_epochs(n_train, batch_size):
-    """Maximum epochs: about 300 optimizer steps, between 10 and 30 epochs.
+def auto_epochs(n_train, batch_size, steps=300, low=10, high=30):
+    """Maximum epochs: about ``steps`` optimizer steps, between ``low`` and ``high`` epochs.
 
-    Training data for a detector usually holds some anomalies, and a long
-    training run learns to reconstruct them too; on the ADBench sets
-    (bench/adbench.py) a short run ranks anomalies better and is faster.
+    The detectors' default of 300 steps is short on purpose: training data
+    for a detector usually holds some anomalies, and a long training run
+    learns to reconstruct them too; on the ADBench sets (bench/adbench.py) a
+    short run ranks anomalies better and is faster.
     """
     steps_per_epoch = math.ceil(n_train / batch_size)
-    return int(np.clip(math.ceil(300 / steps_per_epoch), 10, 30))
+    return int(np.clip(math.ceil(steps / steps_per_epoch), low, high))
 
 
 class KerasStateMixin:
@@ -203,7 +204,7 @@ class BaseAutoencoder(KerasStateMixin, BaseEstimator):
                 "hidden_units": self.hidden_units_,
                 "latent_dim": self.latent_dim_,
                 "output_activation": output_activation,
-                "dropout": float(self.dropout),
+                "dropout": float(getattr(self, "dropout", 0.0)),
             }
             return {"builder": "dense", "kwargs": kwargs}
         shape = X.shape[1:]
@@ -222,11 +223,13 @@ class BaseAutoencoder(KerasStateMixin, BaseEstimator):
         return "sigmoid" if self.preprocessing_ in ("unit", "minmax") else None
 
     # ------------------------------------------------------------------- fit
-    def _fit_autoencoder(self, X, labels=None):
-        """Validate, preprocess, build and train to reproduce X; return the scaled network input.
+    def _fit_autoencoder(self, X, labels=None, clean=None):
+        """Validate, preprocess, build and train; return the scaled network input.
 
-        ``labels`` (one-hot, aligned with X) become the network's second input
-        when given: a conditional network's class.
+        The network learns to reproduce X, or, given ``clean`` (same shape as
+        X), to map X to ``clean``; the scaling is then learned from
+        ``clean``. ``labels`` (one-hot, aligned with X) become the network's
+        second input when given: a conditional network's class.
         """
         from . import _training
 
@@ -234,6 +237,7 @@ class BaseAutoencoder(KerasStateMixin, BaseEstimator):
         for name in ("hidden_units_", "filters_"):  # from an earlier fit of another architecture
             self.__dict__.pop(name, None)
         X = self._validate_X(X, reset=True)
+        C = X if clean is None else self._validate_clean(clean, X)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
 
@@ -242,25 +246,36 @@ class BaseAutoencoder(KerasStateMixin, BaseEstimator):
         image = self._fitted_on_images()
         if method == "auto":
             method = AUTO_PREPROCESSING["image" if image else "tabular"]
-        self.scaler_ = Scaler.fit(X, method, image=image)
+        self.scaler_ = Scaler.fit(C, method, image=image)
         self.preprocessing_ = method
         Xs = self._to_network(X)
-        self._network = self._network_spec(X, self._output_activation(Xs))
+        target = Xs if clean is None else self._to_network(C)
+        self._before_training(C, target)
+        self._network = self._network_spec(X, self._output_activation(target))
 
         inputs = Xs if labels is None else (Xs, labels)
         train_idx, val_idx = split_validation(len(Xs), self.validation_fraction, rng)
         take = _training.take_rows
-        validation = (take(inputs, val_idx), Xs[val_idx]) if len(val_idx) else None
+        options = self._training_options()
+        validation = None
+        if len(val_idx):
+            val_inputs = take(inputs, val_idx)
+            if options.get("corrupt") is not None:  # one fixed draw of noise
+                val_inputs = options["corrupt"](val_inputs, np.random.default_rng(seed))
+            validation = (val_inputs, target[val_idx])
         n_train = len(train_idx)
         self.batch_size_ = resolve_batch_size(self.batch_size, n_train)
-        max_epochs = auto_epochs(n_train, self.batch_size_) if self.epochs == "auto" else self.epochs
+        if self.epochs == "auto":
+            max_epochs = auto_epochs(n_train, self.batch_size_, *self._epochs_rule())
+        else:
+            max_epochs = self.epochs
 
         with _training.seeded(seed):
             self.model_, self.encoder_, self.decoder_ = _training.build_networks(self._network)
             self.history_, self.best_epoch_ = _training.train(
                 self.model_,
                 take(inputs, train_idx),
-                Xs[train_idx],
+                target[train_idx],
                 validation=validation,
                 epochs=max_epochs,
                 batch_size=self.batch_size_,
@@ -268,10 +283,28 @@ class BaseAutoencoder(KerasStateMixin, BaseEstimator):
                 patience=self.patience,
                 verbose=self.verbose,
                 seed=seed,
-                **self._training_options(),
+                **options,
             )
         self.n_epochs_ = len(self.history_["loss"])
         return Xs
+
+    def _validate_clean(self, clean, X):
+        """Clean targets of validated X: same samples, same shape, finite."""
+        C = check_array(clean, allow_nd=True, dtype=np.float32, ensure_min_samples=0,
+                        ensure_2d=False, input_name="y")
+        if len(C) != len(X) or C.size != X.size:
+            raise ValueError(
+                f"y must hold the clean version of each sample of X, with X's shape; X has "
+                f"{len(X)} samples of {X.size // max(len(X), 1)} values, y has shape {C.shape}."
+            )
+        return C.reshape(X.shape)
+
+    def _before_training(self, C, target):
+        """Hook: see the clean training data (raw and scaled) before the network is built."""
+
+    def _epochs_rule(self):
+        """``(steps, low, high)`` of ``epochs="auto"``: see :func:`auto_epochs`."""
+        return 300, 10, 30
 
     def _training_options(self):
         """Keyword arguments of :func:`aeguard._training.train` that differ by estimator."""
@@ -346,6 +379,12 @@ class BaseAutoencoder(KerasStateMixin, BaseEstimator):
     @property
     def _n_features_out(self):
         return self.latent_dim_
+
+
+def given_shape(X):
+    """The shape of X as the caller gave it (array, DataFrame, list or array-like)."""
+    shape = getattr(X, "shape", None)
+    return tuple(shape) if shape is not None else np.asarray(X).shape
 
 
 def _channel_last(shape):

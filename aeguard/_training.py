@@ -66,6 +66,7 @@ def train(
     trim=0.0,
     loss="mse",
     row_loss=None,
+    corrupt=None,
 ):
     """Compile and train ``model`` on ``X -> target`` with early stopping.
 
@@ -101,6 +102,10 @@ def train(
         ``row_loss(model, X, target)`` -> loss of each row, as float64: what
         trimming ranks and the validation loss averages. None: :func:`row_errors`
         (the mean squared error, the autoencoders' anomaly score).
+    corrupt : callable, default=None
+        ``corrupt(inputs, rng)`` -> corrupted copy of a batch's inputs, applied
+        afresh to every batch of every epoch (a denoising autoencoder trained
+        on its own data); ``rng`` is the fit's seeded NumPy generator.
 
     Returns
     -------
@@ -137,8 +142,11 @@ def train(
         total = 0.0
         for start in range(0, len(order), batch_size):
             batch = order[start : start + batch_size]
+            inputs = take_rows(X, batch)
+            if corrupt is not None:
+                inputs = corrupt(inputs, rng)
             batch_loss = model.train_on_batch(
-                _keras_input(take_rows(X, batch)), target[batch], return_dict=True
+                _keras_input(inputs), target[batch], return_dict=True
             )["loss"]
             total += float(batch_loss) * len(batch)
         history["loss"].append(total / len(order))

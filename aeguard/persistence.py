@@ -34,11 +34,13 @@ class ModelFileError(ValueError):
 
 def _estimator_classes():
     # The only classes a file may name: looked up here, never imported by name.
+    from .denoise import Denoiser
     from .detectors import AEDetector
     from .series import SeriesDetector
     from .variational import VAEDetector
 
-    return {cls.__name__: cls for cls in (AEDetector, SeriesDetector, VAEDetector)}
+    classes = (AEDetector, Denoiser, SeriesDetector, VAEDetector)
+    return {cls.__name__: cls for cls in classes}
 
 
 def save(estimator, path):

@@ -15,6 +15,12 @@ Two figures, each next to a reference measured in the same run on the same data:
    MNIST training images (grey levels in [0, 1]) labels them; the figure is the fraction
    labelled as the requested digit. The classifier's own accuracy on the real test images
    (grey and binarized) is printed beside it: the samples cannot score much above it.
+   The conditional VAE is trained with ``beta=4`` (``--conditional-beta``): with ``beta=1``
+   its code also learns the digit (the encoder sees the image), the decoder then leans on
+   the code rather than the label, and draws from the prior come out as the wrong digit
+   (measured on 30,000 images, 6 epochs: 45 % recognised with latent_dim 32, 70 % with 8,
+   95 % with 2; with latent_dim 32 and beta=4, 96 %). A larger KL weight makes the code
+   carry only what the label does not say: the style.
 
 Wall times of every fit are printed (target: the convolutional VAE trains in under 15
 minutes on a 2-core machine).
@@ -57,6 +63,8 @@ def parse_args(argv=None):
     parser.add_argument("--per-digit", type=int, default=1000,
                         help="conditional samples generated per digit")
     parser.add_argument("--classifier-epochs", type=int, default=3)
+    parser.add_argument("--conditional-beta", type=float, default=4.0,
+                        help="KL weight of the conditional VAE (see the module docstring)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip-conditional", action="store_true")
     parser.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2),
@@ -77,6 +85,7 @@ def make_vae(args, conditional):
         anomaly_score="elbo",
         n_draws=args.draws,
         conditional=conditional,
+        beta=args.conditional_beta if conditional else 1.0,
         random_state=args.seed,
         verbose=args.verbose,
     )
@@ -173,8 +182,8 @@ def main(argv=None):
     print("## conditional samples recognised as the requested digit (target >= 95 %)")
     print(f"classifier: {args.classifier_epochs} epochs in {clf_s:.1f} s; accuracy on the real "
           f"test images {100 * acc_grey:.2f} % (grey), {100 * acc_bin:.2f} % (binarized)")
-    print(f"conditional conv VAE: {cvae.n_epochs_} epochs in {cfit_s:.1f} s; "
-          f"test negative ELBO given the label {c_nelbo:.2f} nats")
+    print(f"conditional conv VAE (beta {args.conditional_beta:g}): {cvae.n_epochs_} epochs in "
+          f"{cfit_s:.1f} s; test negative ELBO given the label {c_nelbo:.2f} nats")
     print(f"samples recognised: {100 * recognised.mean():.2f} % of {len(requested)}")
     per_digit = recognised.reshape(10, args.per_digit).mean(axis=1)
     print("per digit: " + ", ".join(f"{d}: {100 * a:.1f}" for d, a in enumerate(per_digit)))

@@ -60,7 +60,8 @@ def main():
                          title="test digits in latent space"), args.out / "latent_map.png")
 
     print("training the conditional VAE ...")
-    cvae = VAEDetector(conditional=True, **settings).fit(X_train, train_labels)
+    # beta=4: the label, not the code, decides the digit (see VAEDetector's Notes).
+    cvae = VAEDetector(conditional=True, beta=4.0, **settings).fit(X_train, train_labels)
     rows = {f"digit {k}": cvae.sample(10, y=k, random_state=args.seed) for k in range(10)}
     save(plot_image_rows(rows, title="conditional samples"), args.out / "conditional.png")
 

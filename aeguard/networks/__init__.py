@@ -11,6 +11,7 @@ from .conv1d import build_conv1d_autoencoder
 from .conv2d import build_conv2d_autoencoder
 from .dense import build_dense_autoencoder
 from .recurrent import build_lstm_autoencoder
+from .unet import build_unet2d
 from .vae import build_conv1d_vae, build_conv2d_vae, build_dense_vae
 
 #: Builders by the name recorded in fitted estimators and model files.
@@ -20,6 +21,7 @@ BUILDERS = {
     "conv1d": build_conv1d_autoencoder,
     "lstm": build_lstm_autoencoder,
     "vae_conv1d": build_conv1d_vae,
+    "unet2d": build_unet2d,
     "vae_dense": build_dense_vae,
     "vae_conv2d": build_conv2d_vae,
 }
@@ -33,4 +35,5 @@ __all__ = [
     "build_dense_autoencoder",
     "build_dense_vae",
     "build_lstm_autoencoder",
+    "build_unet2d",
 ]
