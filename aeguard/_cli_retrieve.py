@@ -67,8 +67,9 @@ def retrieve(
                              "with an unconditional model")
         if plot is not None and len(detector.input_shape_) < 2:
             raise InputError("--plot draws images; this model takes table rows")
-        X_gallery, gallery_names = read_items(gallery, detector)
-        X_query, query_names = read_items(query, detector)
+        gallery_items, query_items = read_items(gallery, detector), read_items(query, detector)
+        X_gallery, gallery_names = gallery_items.X, gallery_items.names
+        X_query, query_names = query_items.X, query_items.names
         if k > len(X_gallery):
             raise InputError(f"-k {k} is more than the {len(X_gallery)} gallery items")
         detector.index(X_gallery, metric=metric, backend=backend)

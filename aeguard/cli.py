@@ -23,6 +23,7 @@ import typer
 
 from . import __version__
 from ._cli_common import fail, load_model, start_backend
+from ._cli_denoise import denoise
 from ._cli_generate import generate
 from ._cli_retrieve import retrieve
 from ._series_io import find_time_column, prepare_series, training_rows
@@ -45,7 +46,7 @@ TOP_ROWS = 10
 
 app = typer.Typer(
     name="aeguard",
-    help="Anomaly detection with autoencoders, on your CSV files.",
+    help="Anomaly detection, denoising, retrieval and generation with autoencoders.",
     no_args_is_help=True,
     add_completion=False,
 )
@@ -326,6 +327,7 @@ def detect(
         typer.echo(_format_summary(table, selection, detection, output, save_model, plot))
 
 
+app.command(name="denoise")(denoise)
 app.command(name="generate")(generate)
 app.command(name="retrieve")(retrieve)
 
