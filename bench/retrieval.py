@@ -21,7 +21,7 @@ Methods:
 2. ``pca32``: exact kNN on 32 PCA components fitted on the gallery;
 3. ``aeguard``: a convolutional ``AEDetector`` (latent_dim 32, trim_fraction 0, ``--epochs``)
    fitted on the gallery; ``kneighbors`` with the exact backend;
-4. ``aeguard-faiss``: the same model, ``index(backend="faiss")`` (HNSW, approximate);
+4. ``aeguard-faiss``: the same model, ``index(backend="faiss")`` (IVF-Flat, approximate);
 5. ``aeguard-cosine``: the same model, exact backend, ``metric="cosine"``.
 
 Targets (issue 5): aeguard p@10 >= raw's with an index >= 20x smaller and queries >= 10x faster;

@@ -78,6 +78,8 @@ logger = logging.getLogger("skab")
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared/data/skab/valve1"
 ALL_METHODS = ("aeguard", "iforest", "pca_t2", "pca_t2q")
+#: SeriesDetector with another network, run only when asked for (--methods aeguard-lstm,...).
+EXTRA_METHODS = ("aeguard-dense", "aeguard-lstm", "aeguard-vae")
 N_TRAIN = 400  # SKAB: the first 400 rows of each file are anomaly-free training data
 LABEL_COLUMNS = ("anomaly", "changepoint")
 PCA_VARIANCE = 0.95
@@ -168,23 +170,26 @@ class Method:
     warm: Callable[[Any, int, int], Any] | None = None
 
 
-def _make_aeguard() -> Method:
+def _make_aeguard(model="conv") -> Method:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter
     import aeguard
 
     def detect(X, n_train, seed):
         # Fit on the whole frame: train_size marks the training part. Scoring is online,
         # so the test rows' labels depend only on rows up to each of them.
-        det = aeguard.SeriesDetector(train_size=n_train, random_state=seed).fit(X)
+        det = aeguard.SeriesDetector(model=model, train_size=n_train, random_state=seed).fit(X)
         return det.predict(X)[n_train:] == -1
 
     def warm(X, n_train, seed):
-        det = aeguard.SeriesDetector(train_size=n_train, epochs=1, random_state=seed).fit(X)
+        det = aeguard.SeriesDetector(model=model, train_size=n_train, epochs=1,
+                                     random_state=seed).fit(X)
         det.predict(X)
 
-    return Method("aeguard", detect,
-                  "SeriesDetector(train_size=400, random_state=seed), defaults; fitted and "
-                  "predicted on the whole file (online scoring), test rows kept", warm)
+    name = "aeguard" if model == "conv" else f"aeguard-{model}"
+    spec = "" if model == "conv" else f"model={model!r}, "
+    return Method(name, detect,
+                  f"SeriesDetector({spec}train_size=400, random_state=seed), defaults otherwise; "
+                  "fitted and predicted on the whole file (online scoring), test rows kept", warm)
 
 
 def _make_iforest() -> Method:
@@ -251,6 +256,9 @@ def _make_pca(use_q: bool) -> Method:
 
 _FACTORIES: dict[str, Callable[[], Method]] = {
     "aeguard": _make_aeguard,
+    "aeguard-dense": lambda: _make_aeguard("dense"),
+    "aeguard-lstm": lambda: _make_aeguard("lstm"),
+    "aeguard-vae": lambda: _make_aeguard("vae"),
     "iforest": _make_iforest,
     "pca_t2": lambda: _make_pca(False),
     "pca_t2q": lambda: _make_pca(True),
@@ -373,7 +381,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         description="SKAB outlier-detection protocol on valve1: aeguard SeriesDetector vs "
                     "IsolationForest vs PCA T² (+Q).")
     p.add_argument("--methods", type=comma_list, default=list(ALL_METHODS),
-                   help=f"comma list out of {','.join(ALL_METHODS)} (default: all)")
+                   help=f"comma list out of {','.join(ALL_METHODS + EXTRA_METHODS)} (default: "
+                        f"{','.join(ALL_METHODS)})")
     p.add_argument("--files", type=comma_list, default=None,
                    help="comma list of file names, e.g. 0,1,2 (default: all in --data)")
     p.add_argument("--seed", type=int, default=0, help="model seed (default: 0)")
@@ -384,10 +393,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--no-warmup", dest="warmup", action="store_false",
                    help="skip the untimed warm-up run of each method on the first file")
     args = p.parse_args(argv)
-    unknown = [m for m in args.methods if m not in ALL_METHODS]
+    unknown = [m for m in args.methods if m not in ALL_METHODS + EXTRA_METHODS]
     if unknown or not args.methods:
         p.error(f"--methods: unknown {', '.join(unknown) or '(empty)'}; "
-                f"choose from {','.join(ALL_METHODS)}")
+                f"choose from {','.join(ALL_METHODS + EXTRA_METHODS)}")
     args.methods = list(dict.fromkeys(args.methods))  # drop repeats, keep order
     if args.files is not None:
         if not args.files:

@@ -190,3 +190,17 @@ def test_faiss_backend_without_faiss_says_how_to_install(monkeypatch, digits_ae,
     loaded = aeguard.load(tmp_path / "f.aeg")
     assert loaded._latent_index().backend_ == "exact"
     assert loaded.kneighbors(images[:2], 3)[1].shape == (2, 3)
+
+
+def test_faiss_index_sizes_and_small_groups():
+    from aeguard.retrieval import ivf_sizes
+
+    assert ivf_sizes(60_000) == (979, 33)
+    assert ivf_sizes(50) == (1, 1)
+    # Queries whose searched groups hold fewer than k codes still get k neighbours.
+    codes = np.random.default_rng(0).normal(size=(400, 3))
+    index = LatentIndex(backend="faiss").build(codes)
+    distances, indices = index.query(codes[:20], 60)
+    assert (indices >= 0).all() and indices.shape == (20, 60)
+    exact = LatentIndex(backend="exact").build(codes).query(codes[:20], 60)[1]
+    assert np.mean([len(set(a) & set(b)) / 60 for a, b in zip(indices, exact)]) > 0.95
