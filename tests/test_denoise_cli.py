@@ -49,7 +49,7 @@ def test_fit_on_an_array_of_images(data, fitted):
     assert result.exit_code == 0, result.output
     out = np.load(folder / "noisy.denoised.npy")
     assert out.shape == noisy.shape
-    assert np.mean((out - clean) ** 2) < 0.6 * np.mean((noisy - clean) ** 2)
+    assert np.mean((out - clean) ** 2) < 0.7 * np.mean((noisy - clean) ** 2)
     assert f"denoised {len(noisy)} items" in result.stdout
 
 
