@@ -326,12 +326,16 @@ class BaseAutoencoder(KerasStateMixin, BaseEstimator):
 
         return mean_per_row(self._squared_errors(Xs))
 
+    def _scaled(self, X):
+        """Check the estimator is fitted; validate X and scale it into the network's input."""
+        check_is_fitted(self)
+        return self._to_network(self._validate_X(X, reset=False))
+
     def _encode(self, X):
         """Latent codes of X (``transform`` in the public classes)."""
         from ._training import forward
 
-        check_is_fitted(self)
-        Xs = self._to_network(self._validate_X(X, reset=False))
+        Xs = self._scaled(X)  # first: it raises NotFittedError before encoder_ is read
         return forward(self.encoder_, Xs).astype(np.float64)
 
     def reconstruct(self, X):
@@ -349,10 +353,9 @@ class BaseAutoencoder(KerasStateMixin, BaseEstimator):
         """
         from ._training import forward
 
-        check_is_fitted(self)
-        shape = np.shape(X)
-        X = self._validate_X(X, reset=False)
-        return self._from_network(forward(self.model_, self._to_network(X)), shape)
+        shape = given_shape(X)
+        Xs = self._scaled(X)  # first: it raises NotFittedError before model_ is read
+        return self._from_network(forward(self.model_, Xs), shape)
 
     def feature_scores(self, X):
         """Per-feature reconstruction error: which features made a sample anomalous.
@@ -371,10 +374,8 @@ class BaseAutoencoder(KerasStateMixin, BaseEstimator):
         errors : ndarray of shape (n_samples, n_features) or X's image shape
             Squared errors in the preprocessed scale; higher = more anomalous.
         """
-        check_is_fitted(self)
-        shape = np.shape(X)
-        errors = self._squared_errors(self._to_network(self._validate_X(X, reset=False)))
-        return errors.reshape(shape).astype(np.float64)
+        shape = given_shape(X)
+        return self._squared_errors(self._scaled(X)).reshape(shape).astype(np.float64)
 
     @property
     def _n_features_out(self):

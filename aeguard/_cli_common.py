@@ -11,6 +11,9 @@ from ._tabular_io import InputError
 #: Exit status for mistakes the user can fix; click uses it for usage errors too.
 USER_ERROR = 2
 
+#: Figure formats the commands write (by suffix).
+FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
+
 
 def fail(err):
     """Print ``error: <message>`` as one line on stderr and exit with status 2."""
@@ -46,6 +49,25 @@ def start_backend():
             if not started:
                 captured.seek(0)
                 sys.stderr.write(captured.read().decode("utf-8", errors="replace"))
+
+
+def check_seed(seed):
+    """``--seed`` must be None or an int in NumPy's seed range."""
+    if seed is not None and not 0 <= seed < 2**32:
+        raise InputError(f"--seed must be an integer from 0 to 4294967295; got {seed}")
+
+
+def check_figure_path(path, option):
+    """A figure is written as .png, .svg or .pdf, chosen by the file's suffix."""
+    if path.suffix.lower() not in FIGURE_SUFFIXES:
+        raise InputError(f"{option} must end in .png, .svg or .pdf; got {path.name!r}")
+
+
+def write_figure(figure, path, dpi):
+    """Save a matplotlib figure atomically, in the format its suffix names."""
+    from ._io import atomic_write
+
+    atomic_write(path, lambda f: figure.savefig(f, format=path.suffix.lower()[1:], dpi=dpi))
 
 
 def load_model(path):

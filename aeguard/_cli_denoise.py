@@ -5,7 +5,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ._cli_common import fail, load_model, start_backend
+from ._cli_common import check_seed, fail, load_model, start_backend
 from .denoise import NOISES
 from ._items_io import check_output, default_output, read_items, read_new_items, write_items
 from ._tabular_io import InputError, check_writable
@@ -69,8 +69,7 @@ def denoise(
             raise InputError(f"--noise-level must be at least 0; got {noise_level}")
         if epochs is not None and epochs < 1:
             raise InputError(f"--epochs must be at least 1; got {epochs}")
-        if seed is not None and not 0 <= seed < 2**32:
-            raise InputError(f"--seed must be an integer from 0 to 4294967295; got {seed}")
+        check_seed(seed)
         if save_model is not None:
             check_writable(save_model, force=force, option="--save-model")
         if model is not None:

@@ -7,11 +7,10 @@ from typing import Annotated, Optional
 import numpy as np
 import typer
 
-from ._cli_common import fail, load_model
+from ._cli_common import FIGURE_SUFFIXES, check_seed, fail, load_model, write_figure
 from ._tabular_io import InputError, check_writable
 
-#: Output suffixes: figures (image models) and arrays (any model).
-FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
+#: Output suffixes besides figures (image models): arrays and rows (any model).
 ARRAY_SUFFIXES = (".npy", ".csv")
 
 
@@ -57,8 +56,7 @@ def generate(
             )
         if n < 1:
             raise InputError(f"--n must be at least 1; got {n}")
-        if seed is not None and not 0 <= seed < 2**32:
-            raise InputError(f"--seed must be an integer from 0 to 4294967295; got {seed}")
+        check_seed(seed)
         check_writable(output, force=force, option="--output")
         vae = load_model(model)
         if not hasattr(vae, "sample"):
@@ -109,4 +107,4 @@ def _write(samples, vae, output, suffix, label):
 
         title = f"{len(samples)} samples" + (f" of class {label}" if label is not None else "")
         figure = plot_image_grid(samples, n_cols=math.ceil(math.sqrt(len(samples))), title=title)
-        atomic_write(output, lambda f: figure.savefig(f, format=suffix[1:], dpi=110))
+        write_figure(figure, output, dpi=110)

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 import numpy as np
 import typer
 
-from ._cli_common import fail, load_model
+from ._cli_common import check_figure_path, fail, load_model, write_figure
 from ._items_io import read_items
 from ._tabular_io import InputError, check_writable
 
@@ -55,8 +55,7 @@ def retrieve(
         if k < 1:
             raise InputError(f"-k must be at least 1; got {k}")
         if plot is not None:
-            if plot.suffix.lower() not in (".png", ".svg", ".pdf"):
-                raise InputError(f"--plot must end in .png, .svg or .pdf; got {plot.name!r}")
+            check_figure_path(plot, "--plot")
             check_writable(plot, force=force, option="--plot")
         detector = load_model(model)
         if not hasattr(detector, "kneighbors"):
@@ -86,7 +85,6 @@ def retrieve(
 
 
 def _write_plot(path, X_query, query_names, X_gallery, distances, indices):
-    from ._io import atomic_write
     from .plotting import plot_neighbors
 
     n = min(MAX_PLOT_QUERIES, len(X_query))
@@ -94,4 +92,4 @@ def _write_plot(path, X_query, query_names, X_gallery, distances, indices):
         np.asarray(X_query[:n]), np.asarray(X_gallery)[indices[:n]], distances[:n],
         query_names=query_names[:n], title="queries and their nearest gallery items",
     )
-    atomic_write(path, lambda f: figure.savefig(f, format=path.suffix.lower()[1:], dpi=100))
+    write_figure(figure, path, dpi=100)

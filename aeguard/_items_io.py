@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ._io import atomic_write
-from ._tabular_io import InputError, check_finite, read_table, select_features
+from ._tabular_io import InputError, check_finite, check_writable, read_table, select_features
 
 #: Image files read from a folder (by Pillow, which matplotlib requires).
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff")
@@ -164,10 +164,7 @@ def check_output(path, kind, *, force):
     suffix = ".npy" if kind == "npy" else ".csv"
     if path.suffix.lower() != suffix:
         raise InputError(f"--output must end in {suffix}, like the input; got {path.name!r}")
-    if path.is_dir():
-        raise InputError(f"--output {str(path)!r} is a directory")
-    if path.exists() and not force:
-        raise InputError(f"{str(path)!r} exists; use --force to replace it")
+    check_writable(path, force=force, option="--output")
 
 
 def write_items(path, items, X_new):

@@ -22,7 +22,14 @@ import numpy as np
 import typer
 
 from . import __version__
-from ._cli_common import fail, load_model, start_backend
+from ._cli_common import (
+    check_figure_path,
+    check_seed,
+    fail,
+    load_model,
+    start_backend,
+    write_figure,
+)
 from ._cli_denoise import denoise
 from ._cli_generate import generate
 from ._cli_retrieve import retrieve
@@ -357,8 +364,7 @@ def _check_options(*, model, training, contamination, epochs, seed, window, netw
         raise InputError("use --contamination or --threshold, not both")
     if epochs is not None and epochs < 1:
         raise InputError(f"--epochs must be at least 1; got {epochs}")
-    if seed is not None and not 0 <= seed < 2**32:
-        raise InputError(f"--seed must be an integer from 0 to 4294967295; got {seed}")
+    check_seed(seed)
     if window is not None and window < 1:
         raise InputError(f"--window must be at least 1; got {window}")
     if network is not None and network not in NETWORKS:
@@ -381,8 +387,8 @@ def _check_targets(file, output, save_model, plot, *, force):
                 raise InputError(f"{option} names the same file as {other} or the input")
         check_writable(path, force=force, option=option)
         targets[option] = path.resolve()
-    if plot is not None and plot.suffix.lower() not in (".png", ".svg", ".pdf"):
-        raise InputError(f"--plot must end in .png, .svg or .pdf; got {plot.name!r}")
+    if plot is not None:
+        check_figure_path(plot, "--plot")
 
 
 def _split_columns(text):
@@ -553,14 +559,13 @@ def _run_series(series, *, detector, train_size, window, network, contamination,
 
 def _write_plot(detection, path):
     """Draw the time-series figure and write it atomically."""
-    from ._io import atomic_write
     from .plotting import plot_series_scores
 
     series = detection.series
     scores_in_time_order = detection.scores[series.order]
     figure = plot_series_scores(series.frame, scores_in_time_order,
                                 detection.detector.threshold_, detection.intervals)
-    atomic_write(path, lambda f: figure.savefig(f, format=path.suffix.lower()[1:], dpi=110))
+    write_figure(figure, path, dpi=110)
 
 
 def _threshold_text(detection):

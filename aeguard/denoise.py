@@ -232,9 +232,8 @@ class Denoiser(TransformerMixin, BaseAutoencoder):
         """
         from ._training import forward
 
-        check_is_fitted(self)
         shape = given_shape(X)
-        Xs = self._to_network(self._validate_X(X, reset=False))
+        Xs = self._scaled(X)
         dtype = getattr(X, "dtype", None)
         out = self._from_network(forward(self.model_, Xs), shape)
         if self._fitted_on_images():

@@ -245,9 +245,7 @@ class AEDetector(
         scores : ndarray of shape (n_samples,)
             Mean squared reconstruction error in the preprocessed scale.
         """
-        check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
-        return self._scores_from_scaled(self._to_network(X))
+        return self._scores_from_scaled(self._scaled(X))
 
     def decision_function(self, X):
         """``threshold_ - score_samples(X)``: negative for outliers (scikit-learn's sign).

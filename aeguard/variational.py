@@ -249,10 +249,12 @@ class VAEDetector(AEDetector):
         self.__dict__.pop("classes_", None)
         labels = self._fit_labels(X, y) if self.conditional else None
         Xs = self._fit_autoencoder(X, labels)
-        self.noise_variance_ = None
+        self.noise_variance_, errors = None, None
         if self.likelihood_ == "gaussian":
-            self.noise_variance_ = self._calibrated_variance(self._squared_errors(Xs, labels))
-        self.threshold_ = float(np.quantile(self._scores(Xs, labels), 1.0 - self.contamination))
+            errors = self._squared_errors(Xs, labels)  # reused by the reconstruction score
+            self.noise_variance_ = self._calibrated_variance(errors)
+        train_scores = self._scores(Xs, labels, squared_errors=errors)
+        self.threshold_ = float(np.quantile(train_scores, 1.0 - self.contamination))
         self._set_gallery(self._posterior(Xs, labels)[0])
         return self
 
@@ -340,10 +342,6 @@ class VAEDetector(AEDetector):
         codes = np.array([index[v] for v in values], dtype=np.intp)
         return np.eye(len(self.classes_), dtype=np.float32)[codes]
 
-    def _scaled(self, X):
-        check_is_fitted(self)
-        return self._to_network(self._validate_X(X, reset=False))
-
     @staticmethod
     def _inputs(Xs, labels):
         return Xs if labels is None else (Xs, labels)
@@ -403,13 +401,15 @@ class VAEDetector(AEDetector):
             nll = [0.5 * s / variance + 0.5 * n_values * np.log(2 * np.pi * variance) for s in sq]
         return np.mean(nll, axis=0) + kl_weight * kl
 
-    def _scores(self, Xs, labels):
-        """Scores of scaled input (see ``anomaly_score``)."""
+    def _scores(self, Xs, labels, squared_errors=None):
+        """Scores of scaled input (see ``anomaly_score``); ``squared_errors`` if already known."""
         from ._training import mean_per_row
 
         if self.anomaly_score == "elbo":
             return self._neg_elbo(Xs, labels, self._draws(self.n_draws))
-        return mean_per_row(self._squared_errors(Xs, labels))
+        if squared_errors is None:
+            squared_errors = self._squared_errors(Xs, labels)
+        return mean_per_row(squared_errors)
 
     def _latent(self, X, y=None):
         """Posterior means of X, for the gallery and the queries of :meth:`kneighbors`."""
@@ -628,7 +628,7 @@ class VAEDetector(AEDetector):
         losses = np.column_stack(
             [self._neg_elbo(Xs, np.repeat(row[None], len(Xs), axis=0), draws) for row in eye]
         )
-        return eye[np.argmin(losses, axis=1)] if len(Xs) else np.zeros((0, len(eye)), np.float32)
+        return eye[np.argmin(losses, axis=1)]
 
 
 def _bernoulli_nll(x, p):
