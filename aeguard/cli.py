@@ -225,6 +225,15 @@ def detect(
             show_default=False,
         ),
     ] = None,
+    smoothing: Annotated[
+        Optional[int],
+        typer.Option(
+            help="Time series: average each row's errors over this many rows ending at it "
+            "(default 1: each row on its own). Larger values suit long faults and blunt "
+            "single-row spikes.",
+            show_default=False,
+        ),
+    ] = None,
     train_rows: Annotated[
         Optional[int],
         typer.Option(
@@ -280,11 +289,12 @@ def detect(
         training = {
             "--contamination": contamination, "--epochs": epochs, "--seed": seed,
             "--save-model": save_model, "--window": window, "--network": network,
+            "--smoothing": smoothing,
             "--train-rows": train_rows, "--train-until": train_until,
         }
         _check_options(model=model, training=training, contamination=contamination,
                        epochs=epochs, seed=seed, window=window, network=network,
-                       threshold=threshold)
+                       smoothing=smoothing, threshold=threshold)
         table = read_table(file)
         output = output if output is not None else default_output_path(file)
         _check_targets(file, output, save_model, plot, force=force)
@@ -299,9 +309,10 @@ def detect(
         common = dict(detector=detector, epochs="auto" if epochs is None else epochs,
                       seed=0 if seed is None else seed, quiet=quiet, model_path=model)
         if time_col is False:
-            if plot is not None:
-                raise InputError("--plot draws a time series; this file has no time column "
-                                 "(see --time-column)")
+            for option, value in (("--plot", plot), ("--smoothing", smoothing)):
+                if value is not None:
+                    raise InputError(f"{option} needs a time series; this file has no time "
+                                     "column (see --time-column)")
             check_finite(table.frame, selection.features)
             detection = _run_tabular(
                 table.frame[selection.features],
@@ -312,8 +323,8 @@ def detect(
             series = prepare_series(table.frame, selection.features, time_col)
             detection = _run_series(
                 series, train_size=training_rows(series, train_rows, train_until),
-                window=window, network=network, contamination=contamination,
-                threshold=threshold, **common,
+                window=window, network=network, smoothing=smoothing,
+                contamination=contamination, threshold=threshold, **common,
             )
         if save_model is not None:
             from .persistence import save
@@ -346,7 +357,7 @@ def main():
 
 # ----------------------------------------------------------------- helpers
 def _check_options(*, model, training, contamination, epochs, seed, window, network,
-                   threshold):
+                   smoothing, threshold):
     """Reject bad option values and combinations before any slow work."""
     if model is not None:
         for name, value in training.items():
@@ -367,6 +378,8 @@ def _check_options(*, model, training, contamination, epochs, seed, window, netw
     check_seed(seed)
     if window is not None and window < 1:
         raise InputError(f"--window must be at least 1; got {window}")
+    if smoothing is not None and smoothing < 1:
+        raise InputError(f"--smoothing must be at least 1 row; got {smoothing}")
     if network is not None and network not in NETWORKS:
         raise InputError(f"--network must be one of {', '.join(NETWORKS)}; got {network!r}")
     if threshold is not None and not threshold > 0:
@@ -501,8 +514,8 @@ def _choose_path(frame, detector, window, time_column):
     return found
 
 
-def _run_series(series, *, detector, train_size, window, network, contamination, threshold,
-                epochs, seed, quiet, model_path):
+def _run_series(series, *, detector, train_size, window, network, smoothing, contamination,
+                threshold, epochs, seed, quiet, model_path):
     """The time-series path: fit a SeriesDetector (unless given) and score every row.
 
     Returns
@@ -526,6 +539,7 @@ def _run_series(series, *, detector, train_size, window, network, contamination,
                        err=True)
         detector = SeriesDetector(
             window="auto" if window is None else window, model=network or "conv",
+            smoothing=1 if smoothing is None else smoothing,
             train_size=train_size, contamination=contamination, epochs=epochs,
             random_state=seed, verbose=0 if quiet else (1 if sys.stderr.isatty() else 2),
         )

@@ -1,4 +1,5 @@
-"""Windowing for sensor series: window length, batched windows, window-to-row scores, intervals.
+"""Windowing for sensor series: window length, batched windows, window-to-row scores,
+smoothing, intervals.
 
 Pure NumPy and pandas; the estimator that uses these is
 :class:`aeguard.SeriesDetector`.
@@ -99,6 +100,33 @@ def online_row_errors(window_errors_chunks, n_rows, window, n_columns):
             out[: window - 1] = errors[0, : window - 1]
         out[first + window - 1 : first + window - 1 + len(errors)] = errors[:, -1]
     return out
+
+
+def trailing_mean(errors, span):
+    """Mean of each row with the ``span - 1`` rows before it (fewer at the start).
+
+    A trailing (causal) mean: row ``t`` uses rows ``t - span + 1`` to ``t``
+    only, so scores stay online. ``span=1`` returns ``errors`` unchanged.
+
+    Parameters
+    ----------
+    errors : ndarray of shape (n_rows, n_columns)
+    span : int
+        Rows averaged, at least 1.
+
+    Returns
+    -------
+    smoothed : ndarray of shape (n_rows, n_columns), errors' dtype
+    """
+    if span <= 1:
+        return errors
+    # Cumulative sums in float64 keep the differences exact enough on long series.
+    totals = np.zeros((len(errors) + 1, errors.shape[1]))
+    np.cumsum(errors, axis=0, dtype=np.float64, out=totals[1:])
+    ends = np.arange(1, len(errors) + 1)
+    starts = np.maximum(ends - span, 0)
+    counts = (ends - starts)[:, None]
+    return ((totals[ends] - totals[starts]) / counts).astype(errors.dtype)
 
 
 def flagged_intervals(is_anomaly, max_gap=0):

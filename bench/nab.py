@@ -208,12 +208,13 @@ def aeguard_result_path(results: Path, rel: str) -> Path:
     return results / DETECTOR / folder / f"{DETECTOR}_{name}"
 
 
-def run_aeguard(f: NabFile, seed: int) -> dict[str, Any]:
+def run_aeguard(f: NabFile, seed: int, smoothing: int = 1) -> dict[str, Any]:
     """Fit on the probationary rows, score every row; the scores and what was chosen."""
     import aeguard
 
     t0 = time.perf_counter()
-    det = aeguard.SeriesDetector(train_size=f.n_train, random_state=seed).fit(f.frame)
+    det = aeguard.SeriesDetector(train_size=f.n_train, smoothing=smoothing,
+                                 random_state=seed).fit(f.frame)
     raw = det.score_samples(f.frame)
     seconds = time.perf_counter() - t0
     raw = np.asarray(raw, dtype=np.float64)
@@ -381,6 +382,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                    help="keep the result CSVs and scorer JSON here (DIR/aeguard, DIR/zscore; "
                         "must not exist yet); default: a temporary folder, removed at the end")
     p.add_argument("--seed", type=int, default=0, help="model seed (default: 0)")
+    p.add_argument("--smoothing", type=int, default=1,
+                   help="SeriesDetector(smoothing=N) instead of the default 1")
     p.add_argument("--csv", type=Path, default=None,
                    help="also write the profile x method table to this CSV file")
     p.add_argument("--no-warmup", dest="warmup", action="store_false",
@@ -397,6 +400,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
             p.error(f"--results: {taken[0]} already exists; give a new folder")
     if args.csv is not None and args.csv.is_dir():
         p.error(f"--csv: {args.csv} is a directory")
+    if args.smoothing < 1:
+        p.error(f"--smoothing must be at least 1; got {args.smoothing}")
     return args
 
 
@@ -426,8 +431,9 @@ def _run(args: argparse.Namespace, files: list[NabFile], results: Path) -> int:
     n_rows = sum(f.n for f in files)
     n_train = sum(f.n_train for f in files)
     subset = f"; SUBSET --files {' '.join(args.files)}" if args.files else ""
-    print("NAB protocol, per file: aeguard.SeriesDetector(train_size=P, random_state=seed) at "
-          "its defaults, fitted on the 'value' column's first P = min(floor(0.15 n), 750) rows\n"
+    smoothing = f"smoothing={args.smoothing}, " if args.smoothing != 1 else ""
+    print(f"NAB protocol, per file: aeguard.SeriesDetector({smoothing}train_size=P, "
+          "random_state=seed) at its defaults, fitted on the 'value' column's first P = min(floor(0.15 n), 750) rows\n"
           "(NAB's probationary period, never scored), then every row scored online "
           "(a row's score uses only rows up to it);\n"
           "anomaly_score = r / (1 + r), r = score_samples / threshold_ (0.5 at the detector's "
@@ -461,7 +467,7 @@ def _run(args: argparse.Namespace, files: list[NabFile], results: Path) -> int:
     failures: list[str] = []
     for i, f in enumerate(files, 1):
         try:
-            r = run_aeguard(f, args.seed)
+            r = run_aeguard(f, args.seed, args.smoothing)
             write_aeguard_result(results, f, r)
         except Exception as exc:  # one failing file should not hide the others' figures
             logger.warning("[%d/%d] aeguard failed on %s: %s: %s", i, len(files), f.rel,

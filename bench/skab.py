@@ -78,8 +78,9 @@ logger = logging.getLogger("skab")
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared/data/skab/valve1"
 ALL_METHODS = ("aeguard", "iforest", "pca_t2", "pca_t2q")
-#: SeriesDetector with another network, run only when asked for (--methods aeguard-lstm,...).
-EXTRA_METHODS = ("aeguard-dense", "aeguard-lstm", "aeguard-vae")
+#: SeriesDetector with another network, or with its errors smoothed over 8 rows, run only
+#: when asked for (--methods aeguard-lstm,...).
+EXTRA_METHODS = ("aeguard-dense", "aeguard-lstm", "aeguard-vae", "aeguard-smooth8")
 N_TRAIN = 400  # SKAB: the first 400 rows of each file are anomaly-free training data
 LABEL_COLUMNS = ("anomaly", "changepoint")
 PCA_VARIANCE = 0.95
@@ -170,14 +171,15 @@ class Method:
     warm: Callable[[Any, int, int], Any] | None = None
 
 
-def _make_aeguard(model="conv") -> Method:
+def _make_aeguard(model="conv", smoothing=1) -> Method:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter
     import aeguard
 
     def detect(X, n_train, seed):
         # Fit on the whole frame: train_size marks the training part. Scoring is online,
         # so the test rows' labels depend only on rows up to each of them.
-        det = aeguard.SeriesDetector(model=model, train_size=n_train, random_state=seed).fit(X)
+        det = aeguard.SeriesDetector(model=model, smoothing=smoothing, train_size=n_train,
+                                     random_state=seed).fit(X)
         return det.predict(X)[n_train:] == -1
 
     def warm(X, n_train, seed):
@@ -187,6 +189,8 @@ def _make_aeguard(model="conv") -> Method:
 
     name = "aeguard" if model == "conv" else f"aeguard-{model}"
     spec = "" if model == "conv" else f"model={model!r}, "
+    if smoothing != 1:
+        name, spec = f"{name}-smooth{smoothing}", f"{spec}smoothing={smoothing}, "
     return Method(name, detect,
                   f"SeriesDetector({spec}train_size=400, random_state=seed), defaults otherwise; "
                   "fitted and predicted on the whole file (online scoring), test rows kept", warm)
@@ -259,6 +263,7 @@ _FACTORIES: dict[str, Callable[[], Method]] = {
     "aeguard-dense": lambda: _make_aeguard("dense"),
     "aeguard-lstm": lambda: _make_aeguard("lstm"),
     "aeguard-vae": lambda: _make_aeguard("vae"),
+    "aeguard-smooth8": lambda: _make_aeguard(smoothing=8),
     "iforest": _make_iforest,
     "pca_t2": lambda: _make_pca(False),
     "pca_t2q": lambda: _make_pca(True),

@@ -497,6 +497,7 @@ def test_detect_series_train_until(tmp_path):
         (["--time-column", "nope"], ["--time-column 'nope' is not a column"]),
         (["--network", "gru"], ["--network must be one of conv, dense, lstm, vae"]),
         (["--contamination", "0.1", "--threshold", "2"], ["not both"]),
+        (["--smoothing", "0"], ["--smoothing must be at least 1 row; got 0"]),
     ],
 )
 def test_detect_series_user_errors(tmp_path, args, fragments):
@@ -507,7 +508,7 @@ def test_detect_series_user_errors(tmp_path, args, fragments):
 
 
 def test_detect_series_long_missing_run_and_plot_on_tabular(tmp_path):
-    """A long run of missing values is refused; --plot needs a time series."""
+    """A long run of missing values is refused; --plot and --smoothing need a time series."""
     data = tmp_path / "p.csv"
     frame = make_series_file(data, n_rows=200, shuffle=False)
     frame.loc[50:80, "flow"] = np.nan
@@ -517,7 +518,9 @@ def test_detect_series_long_missing_run_and_plot_on_tabular(tmp_path):
     tabular = tmp_path / "t.csv"
     make_frame(n_rows=30).to_csv(tabular, index=False)
     assert_user_error(runner.invoke(app, ["detect", str(tabular), "--plot", str(tmp_path / "x.png")]),
-                      "--plot draws a time series")
+                      "--plot needs a time series")
+    assert_user_error(runner.invoke(app, ["detect", str(tabular), "--smoothing", "4"]),
+                      "--smoothing needs a time series")
 
 
 def test_detect_series_reports_gaps_and_survives_a_constant_sensor(tmp_path):

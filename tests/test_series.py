@@ -156,6 +156,35 @@ def test_series_bad_input(series):
         det.score_samples(series[COLUMNS[::-1]])
 
 
+def test_series_smoothing_covers_an_intermittent_fault():
+    """A fault present every other row: smoothing flags most of it, no more false alarms.
+
+    The smoothed errors are the trailing mean of the unsmoothed ones, scoring
+    stays online, and changing ``smoothing`` after fit changes nothing (the
+    threshold was set with the fitted value).
+    """
+    series = make_series(faults=False)
+    series.iloc[2500:2600:2, 2] += 1.0  # "flow" jumps on every other row
+    fault, normal = slice(2500, 2600), np.r_[0:2490, 2620:3000]
+    kwargs = dict(window=20, epochs=5, train_size=TRAIN_ROWS, random_state=0)
+    plain = SeriesDetector(smoothing=1, **kwargs).fit(series)
+    smooth = SeriesDetector(smoothing=8, **kwargs).fit(series)
+    plain_flags = plain.score_samples(series) > plain.threshold_
+    scores = smooth.score_samples(series)
+    smooth_flags = scores > smooth.threshold_
+    assert plain_flags[fault].mean() < 0.6
+    assert smooth_flags[fault].mean() > 0.8
+    assert smooth_flags[normal].mean() <= plain_flags[normal].mean() + 0.005
+    np.testing.assert_allclose(
+        smooth.feature_scores(series),
+        timeseries.trailing_mean(plain.feature_scores(series).astype(np.float32), 8),
+        rtol=1e-5, atol=1e-7,
+    )
+    np.testing.assert_array_equal(smooth.score_samples(series.iloc[:2550]), scores[:2550])
+    smooth.set_params(smoothing=1)
+    np.testing.assert_array_equal(smooth.score_samples(series), scores)
+
+
 def test_series_constant_column_does_not_break(series):
     """A constant sensor gives finite scores."""
     df = series.assign(valve=1.0)
@@ -178,6 +207,16 @@ def test_online_row_errors_mapping():
     chunks = [(0, errors[:2]), (2, errors[2:])]
     out = timeseries.online_row_errors(chunks, n_rows, window, 1)[:, 0]
     np.testing.assert_array_equal(out, [0, 1, 2, 12, 22, 32, 42])
+
+
+def test_trailing_mean_matches_a_rolling_mean():
+    """Row t is the mean of rows t-span+1..t (fewer at the start); span 1 changes nothing."""
+    errors = np.random.default_rng(0).random((50, 3)).astype(np.float32)
+    expected = pd.DataFrame(errors).rolling(7, min_periods=1).mean().to_numpy()
+    got = timeseries.trailing_mean(errors, 7)
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+    assert timeseries.trailing_mean(errors, 1) is errors
 
 
 def test_flagged_intervals_merges_short_gaps():
