@@ -196,7 +196,8 @@ def detect(
         typer.Option(
             "--model",
             help="Score with a detector saved with --save-model instead of fitting one; its "
-            "feature columns and threshold are used.",
+            "feature columns and threshold are used. A network name (conv, dense, lstm, vae) "
+            "instead of a file is the same as --network.",
             show_default=False,
         ),
     ] = None,
@@ -286,6 +287,7 @@ def detect(
     and top_columns (the columns that drove its score, most important first).
     """
     try:
+        model, network = _model_or_network(model, network)
         training = {
             "--contamination": contamination, "--epochs": epochs, "--seed": seed,
             "--save-model": save_model, "--window": window, "--network": network,
@@ -311,8 +313,8 @@ def detect(
         if time_col is False:
             for option, value in (("--plot", plot), ("--smoothing", smoothing)):
                 if value is not None:
-                    raise InputError(f"{option} needs a time series; this file has no time "
-                                     "column (see --time-column)")
+                    raise InputError(f"{option} needs a time series; "
+                                     + _why_tabular(detector, window))
             check_finite(table.frame, selection.features)
             detection = _run_tabular(
                 table.frame[selection.features],
@@ -404,11 +406,32 @@ def _check_targets(file, output, save_model, plot, *, force):
         check_figure_path(plot, "--plot")
 
 
+def _why_tabular(detector, window):
+    """Why the rows are scored as independent samples, for error messages."""
+    if window == 1:
+        return "--window 1 scores rows as independent samples"
+    if detector is not None:
+        return f"the model is a {type(detector).__name__}, which scores rows one by one"
+    return "this file has no time column (see --time-column)"
+
+
 def _split_columns(text):
     names = [name.strip() for name in text.split(",") if name.strip()]
     if not names:
         raise InputError("--columns names no column")
     return names
+
+
+def _model_or_network(model, network):
+    """Split --model into (saved-model path, network): ``--model lstm`` means ``--network lstm``."""
+    if model is None or str(model) not in NETWORKS:
+        return model, network
+    if model.exists():
+        raise InputError(f"--model {model} is both a network name and a file here; write "
+                         f"--network {model} for the network, or the file's full path")
+    if network is not None:
+        raise InputError(f"--model {model} names a network, and so does --network; give one")
+    return None, str(model)
 
 
 def _load_detector(path):
@@ -601,14 +624,18 @@ def _model_text(detection, n_rows):
     if detection.model_path is not None:
         return f"{type(detector).__name__} loaded from {detection.model_path}"
     held_out = f"{detector.validation_fraction or 0:.0%} held out for early stopping"
+    name = type(detector).__name__
     if detection.series is None:
         trained = f"all {n_rows:,} rows ({held_out})"
     else:
+        name += f" ({detector.model} network)"
         n_train = detector.n_train_rows_
         part = f"the first {n_train:,}" if n_train < n_rows else f"all {n_rows:,}"
-        trained = (f"{part} rows, windows of {detector.window_} rows ({held_out}"
+        smoothed = (f", errors averaged over {detector.smoothing_} rows"
+                    if detector.smoothing_ > 1 else "")
+        trained = (f"{part} rows, windows of {detector.window_} rows{smoothed} ({held_out}"
                    + (", worst windows left out" if detector._trim_fraction() else "") + ")")
-    return (f"{type(detector).__name__} trained on {trained}, {detector.n_epochs_} epochs "
+    return (f"{name} trained on {trained}, {detector.n_epochs_} epochs "
             f"(kept epoch {detector.best_epoch_})")
 
 

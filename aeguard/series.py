@@ -42,6 +42,9 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
     the first window. With ``smoothing > 1`` each row's errors are averaged
     with those of the rows just before it, so a sustained fault scores
     steadily instead of flickering across the threshold with sensor noise.
+    To score a stream batch by batch with the scores of the whole series,
+    prepend the last ``window_ + smoothing_ - 2`` rows seen to each batch and
+    keep only the new rows' scores.
 
     Parameters
     ----------
@@ -54,9 +57,10 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
     smoothing : int, default=1
         Rows over which the per-row, per-column errors are averaged: row
         ``t``'s errors are the mean of rows ``t - smoothing + 1`` to ``t``
-        (a trailing mean, so scoring stays online). 1: each row scored on
-        its own. Larger values suit long faults (a stuck valve, a slow leak)
-        and blunt single-row spikes: see Notes.
+        (a trailing mean, so scoring stays online; the first rows average
+        the rows there are). 1: each row scored on its own. Larger values
+        suit long faults (a stuck valve, a slow leak) and blunt single-row
+        spikes: see Notes.
     model : {"conv", "dense", "lstm", "vae"}, default="conv"
         "conv": 1-D convolutional autoencoder; "dense": the window flattened
         into a dense autoencoder; "lstm": an LSTM encoder-decoder (sequence
@@ -361,7 +365,8 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
                 yield first, np.square(recon.reshape(windows.shape) - windows)
 
         errors = timeseries.online_row_errors(chunks(), len(Xs), window, n_columns)
-        return timeseries.trailing_mean(errors, self.smoothing_)
+        # Models saved before smoothing existed have no smoothing_: they scored rows alone.
+        return timeseries.trailing_mean(errors, getattr(self, "smoothing_", 1))
 
     def feature_scores(self, X):
         """Per-row, per-column reconstruction error: which sensors drove each row's score.

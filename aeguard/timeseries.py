@@ -106,7 +106,12 @@ def trailing_mean(errors, span):
     """Mean of each row with the ``span - 1`` rows before it (fewer at the start).
 
     A trailing (causal) mean: row ``t`` uses rows ``t - span + 1`` to ``t``
-    only, so scores stay online. ``span=1`` returns ``errors`` unchanged.
+    only, so scores stay online. The first ``span - 1`` rows average the rows
+    there are. Sums never reach beyond one window: rows are taken in blocks
+    of ``span``, and each window is the tail of one block plus the head of the
+    next, so a huge or infinite error changes only the windows that contain
+    it (running totals over the whole series would lose every later row to
+    round-off, or to inf - inf).
 
     Parameters
     ----------
@@ -116,17 +121,32 @@ def trailing_mean(errors, span):
 
     Returns
     -------
-    smoothed : ndarray of shape (n_rows, n_columns), errors' dtype
+    smoothed : ndarray of shape (n_rows, n_columns)
+        Floating point: errors' dtype if it is one (float32 stays float32),
+        else float64. ``span=1`` returns ``errors`` itself when it is floating.
     """
-    if span <= 1:
-        return errors
-    # Cumulative sums in float64 keep the differences exact enough on long series.
-    totals = np.zeros((len(errors) + 1, errors.shape[1]))
-    np.cumsum(errors, axis=0, dtype=np.float64, out=totals[1:])
-    ends = np.arange(1, len(errors) + 1)
-    starts = np.maximum(ends - span, 0)
-    counts = (ends - starts)[:, None]
-    return ((totals[ends] - totals[starts]) / counts).astype(errors.dtype)
+    errors = np.asarray(errors)
+    if errors.ndim != 2:
+        raise ValueError(f"errors must be 2-D (rows, columns); got shape {errors.shape}")
+    if span < 1:
+        raise ValueError(f"span must be at least 1 row; got {span}")
+    dtype = errors.dtype if np.issubdtype(errors.dtype, np.floating) else np.float64
+    if span == 1:
+        return errors.astype(dtype, copy=False)
+    n_rows = len(errors)
+    n_blocks = -(-n_rows // span)
+    counts = np.minimum(np.arange(1, n_rows + 1), span)
+    smoothed = np.empty(errors.shape, dtype=dtype)
+    column = np.zeros(n_blocks * span)  # float64, one column at a time bounds the memory
+    for j in range(errors.shape[1]):
+        column[:n_rows] = errors[:, j]
+        blocks = column.reshape(n_blocks, span)
+        sums = np.cumsum(blocks, axis=1)  # block b's rows up to row i of it
+        tails = np.cumsum(blocks[:, ::-1], axis=1)[:, ::-1]  # block b's rows from row i on
+        # Row i < span - 1 of block b also covers block b - 1 from its row i + 1 on.
+        sums[1:, :-1] += tails[:-1, 1:]
+        smoothed[:, j] = sums.reshape(-1)[:n_rows] / counts
+    return smoothed
 
 
 def flagged_intervals(is_anomaly, max_gap=0):

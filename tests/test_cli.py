@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+import aeguard
 from aeguard import __version__
 from aeguard._tabular_io import (
     InputError,
@@ -488,6 +489,33 @@ def test_detect_series_train_until(tmp_path):
     assert "semicolon-separated" in result.stdout
 
 
+def test_detect_series_model_names_a_network_and_smoothing(tmp_path):
+    """--model dense means --network dense; the summary names the network and the smoothing."""
+    data = tmp_path / "p.csv"
+    make_series_file(data, n_rows=400, shuffle=False)
+    saved = tmp_path / "m.aeg"
+    result = runner.invoke(app, ["detect", str(data), "--model", "dense", "--smoothing", "4",
+                                 "--epochs", "2", "--window", "20", "--save-model", str(saved)])
+    assert result.exit_code == 0, result.output
+    assert "SeriesDetector (dense network) trained on all 400 rows, windows of 20 rows, " \
+           "errors averaged over 4 rows" in result.stdout
+    detector = aeguard.load(saved)
+    assert detector.model == "dense" and detector.smoothing_ == 4
+
+
+def test_detect_model_network_name_conflicts(tmp_path, monkeypatch):
+    """A network name given twice, or also a file's name, is a one-line error."""
+    data = tmp_path / "p.csv"
+    make_series_file(data, n_rows=200, shuffle=False)
+    assert_user_error(
+        runner.invoke(app, ["detect", str(data), "--model", "lstm", "--network", "conv"]),
+        "--model lstm names a network, and so does --network; give one")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "lstm").write_bytes(b"")
+    assert_user_error(runner.invoke(app, ["detect", str(data), "--model", "lstm"]),
+                      "--model lstm is both a network name and a file here")
+
+
 @pytest.mark.parametrize(
     "args, fragments",
     [
@@ -521,6 +549,8 @@ def test_detect_series_long_missing_run_and_plot_on_tabular(tmp_path):
                       "--plot needs a time series")
     assert_user_error(runner.invoke(app, ["detect", str(tabular), "--smoothing", "4"]),
                       "--smoothing needs a time series")
+    assert_user_error(runner.invoke(app, ["detect", str(data), "--window", "1", "--smoothing", "4"]),
+                      "--smoothing needs a time series; --window 1 scores rows as independent samples")
 
 
 def test_detect_series_reports_gaps_and_survives_a_constant_sensor(tmp_path):

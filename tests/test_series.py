@@ -157,12 +157,7 @@ def test_series_bad_input(series):
 
 
 def test_series_smoothing_covers_an_intermittent_fault():
-    """A fault present every other row: smoothing flags most of it, no more false alarms.
-
-    The smoothed errors are the trailing mean of the unsmoothed ones, scoring
-    stays online, and changing ``smoothing`` after fit changes nothing (the
-    threshold was set with the fitted value).
-    """
+    """A fault on every other row: smoothing flags most of it; scores stay online and fixed at fit."""
     series = make_series(faults=False)
     series.iloc[2500:2600:2, 2] += 1.0  # "flow" jumps on every other row
     fault, normal = slice(2500, 2600), np.r_[0:2490, 2620:3000]
@@ -183,6 +178,10 @@ def test_series_smoothing_covers_an_intermittent_fault():
     np.testing.assert_array_equal(smooth.score_samples(series.iloc[:2550]), scores[:2550])
     smooth.set_params(smoothing=1)
     np.testing.assert_array_equal(smooth.score_samples(series), scores)
+    loaded = pickle.loads(pickle.dumps(smooth))
+    np.testing.assert_array_equal(loaded.score_samples(series), scores)
+    del plain.smoothing_  # as in a model saved before smoothing existed: rows scored alone
+    np.testing.assert_array_equal(plain.score_samples(series) > plain.threshold_, plain_flags)
 
 
 def test_series_constant_column_does_not_break(series):
@@ -217,6 +216,23 @@ def test_trailing_mean_matches_a_rolling_mean():
     assert got.dtype == np.float32
     np.testing.assert_allclose(got, expected, rtol=1e-6)
     assert timeseries.trailing_mean(errors, 1) is errors
+    np.testing.assert_array_equal(timeseries.trailing_mean(np.array([[0], [1]]), 2), [[0], [0.5]])
+    with pytest.raises(ValueError, match="span must be at least 1 row; got 0"):
+        timeseries.trailing_mean(errors, 0)
+    with pytest.raises(ValueError, match="errors must be 2-D"):
+        timeseries.trailing_mean(errors[:, 0], 3)
+
+
+def test_trailing_mean_keeps_a_huge_error_local():
+    """A 1e30 or infinite error changes only the windows that contain it, never later rows."""
+    errors = np.random.default_rng(1).random((200, 2))
+    clean = pd.DataFrame(errors).rolling(8, min_periods=1).mean().to_numpy()
+    errors[50, 0], errors[120, 1] = 1e30, np.inf
+    got = timeseries.trailing_mean(errors, 8)
+    assert not np.isnan(got).any()
+    np.testing.assert_allclose(np.r_[got[:50, 0], got[58:, 0]], np.r_[clean[:50, 0], clean[58:, 0]])
+    assert np.isinf(got[120:128, 1]).all()
+    np.testing.assert_allclose(np.r_[got[:120, 1], got[128:, 1]], np.r_[clean[:120, 1], clean[128:, 1]])
 
 
 def test_flagged_intervals_merges_short_gaps():
