@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ._tabular_io import InputError
+from .timeseries import flagged_intervals
 
 #: Share of a column's values that must parse as dates for it to be the time column.
 MIN_PARSED_SHARE = 0.95
@@ -82,14 +83,29 @@ def _parsed_share(values):
     values = values.dropna()
     if len(values) == 0 or pd.api.types.is_datetime64_any_dtype(values):
         return float(len(values) > 0)
-    parsed = _to_datetime(values)
+    parsed, _ = _to_datetime(values)
     return float(parsed.notna().mean())
 
 
 def _to_datetime(values):
-    # format="mixed" parses each value on its own, so ISO dates with or
-    # without times, and "2024-01-01 10:00" style all work; what fails is NaT.
-    return pd.to_datetime(values, errors="coerce", format="mixed")
+    """Parse timestamps; what fails is NaT. Several UTC offsets are compared as UTC.
+
+    ``format="mixed"`` parses each value on its own, so ISO dates with or
+    without times, and "2024-01-01 10:00" style all work. Offsets that change
+    within the column (a daylight-saving change: +01:00, then +02:00) cannot
+    share one time zone, so the times are converted to UTC instants; naive
+    times in such a column are read as UTC.
+
+    Returns
+    -------
+    parsed : Series of datetime64
+    converted : bool
+        Whether the times were converted to UTC because their offsets differ.
+    """
+    try:
+        return pd.to_datetime(values, errors="coerce", format="mixed"), False
+    except ValueError:  # pandas: "Mixed timezones detected"
+        return pd.to_datetime(values, errors="coerce", format="mixed", utc=True), True
 
 
 def prepare_series(frame, features, time_column=None):
@@ -112,7 +128,10 @@ def prepare_series(frame, features, time_column=None):
     values = frame[features].astype(np.float64)
     order = np.arange(len(frame))
     if time_column is not None:
-        stamps = _to_datetime(frame[time_column])
+        stamps, converted = _to_datetime(frame[time_column])
+        if converted:
+            notes.append(f"{time_column} has several UTC offsets (e.g. a daylight-saving "
+                         "change): times compared and shown in UTC")
         if stamps.isna().any():
             bad = int(stamps.isna().sum())
             first = int(np.flatnonzero(stamps.isna().to_numpy())[0]) + 1
@@ -160,16 +179,19 @@ def _fill_missing(values, notes):
         if not np.isfinite(values.to_numpy()).all():
             raise InputError("infinite values in the feature columns; fix or drop those rows")
         return values
-    filled = values.reset_index(drop=True).interpolate(
-        method="linear", limit=MAX_INTERPOLATED_RUN, limit_direction="both", limit_area=None
-    )
-    still = filled.isna().any()
-    if still.any():
+    longest = {name: max(end - start + 1 for start, end in flagged_intervals(column.to_numpy()))
+               for name, column in missing.items() if column.any()}
+    too_long = [name for name, run in longest.items() if run > MAX_INTERPOLATED_RUN]
+    if too_long:
         raise InputError(
             "missing values in column(s) "
-            f"{', '.join(str(c) for c in still[still].index)} form runs longer than "
-            f"{MAX_INTERPOLATED_RUN} rows; fill them or leave those columns out with --columns"
+            f"{', '.join(f'{name} ({longest[name]} in a row)' for name in too_long)} form runs "
+            f"longer than {MAX_INTERPOLATED_RUN} rows; fill them or leave those columns out "
+            "with --columns"
         )
+    # Every run is short: fill inside linearly, and the file's first or last rows
+    # from the nearest value.
+    filled = values.reset_index(drop=True).interpolate(method="linear", limit_direction="both")
     counts = missing.sum()
     described = ", ".join(f"{name} ({n})" for name, n in counts.items() if n)
     notes.append(f"interpolated missing values: {described}")
@@ -196,10 +218,15 @@ def training_rows(series, train_rows=None, train_until=None):
     if train_until is not None:
         if series.time_column is None:
             raise InputError("--train-until needs a time column (see --time-column)")
-        until = _to_datetime(pd.Series([train_until]))[0]
+        parsed, _ = _to_datetime(pd.Series([train_until]))
+        until, stamps = parsed[0], series.frame.index
         if pd.isna(until):
             raise InputError(f"--train-until {train_until!r} is not a date")
-        n = int((series.frame.index <= until).sum())
+        if stamps.tz is not None and until.tzinfo is None:
+            until = until.tz_localize(stamps.tz)  # read in the series' zone (UTC if converted)
+        elif stamps.tz is None and until.tzinfo is not None:
+            until = until.tz_convert(None)  # an offset given for naive times: as UTC
+        n = int((stamps <= until).sum())
         if n < 2:
             raise InputError(f"no rows at or before --train-until {train_until}")
         return n

@@ -6,6 +6,7 @@ option involved; the CLI prints it and exits with status 2.
 """
 
 import csv
+import re
 import tempfile
 import warnings
 from dataclasses import dataclass
@@ -26,6 +27,14 @@ LABEL_LIKE_NAMES = frozenset(
         "anomaly", "anomalies", "is_anomaly", "outlier", "is_outlier", "label", "labels",
         "changepoint", "target", "class", "ground_truth", "anomaly_score",
     }
+)
+
+#: Words that mark a column as ground truth wherever they stand in its name
+#: (``is_changepoint``, ``anomaly_label``, ``OutlierFlag``). "target" and
+#: "class" count only as the whole name: ``target_temperature`` is a set point.
+LABEL_WORDS = frozenset(
+    {"anomaly", "anomalies", "outlier", "outliers", "label", "labels", "changepoint",
+     "changepoints"}
 )
 
 #: Bytes read to guess the delimiter: enough for many rows of a wide file,
@@ -165,8 +174,18 @@ def read_table(path):
 
 
 def is_label_like(name):
-    """Whether a column name looks like ground truth or a score (``label``, ``Anomaly``, ...)."""
-    return str(name).strip().lower() in LABEL_LIKE_NAMES
+    """Whether a column name looks like ground truth or a score (``label``, ``is_anomaly``, ...).
+
+    The whole name (case and surrounding spaces ignored) is one of
+    :data:`LABEL_LIKE_NAMES`, or one of its words (split at anything but
+    letters and digits, and between camelCase humps) is one of
+    :data:`LABEL_WORDS`.
+    """
+    text = str(name).strip()
+    if text.lower() in LABEL_LIKE_NAMES:
+        return True
+    words = re.split(r"[^0-9a-z]+", re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", text).lower())
+    return any(word in LABEL_WORDS for word in words)
 
 
 def select_features(frame, columns=None, required=None, exclude=()):

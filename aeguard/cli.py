@@ -34,6 +34,7 @@ from ._cli_denoise import denoise
 from ._cli_generate import generate
 from ._cli_retrieve import retrieve
 from ._series_io import find_time_column, prepare_series, training_rows
+from .timeseries import MIN_AUTO_WINDOW
 from ._tabular_io import (
     InputError,
     check_finite,
@@ -162,8 +163,10 @@ def detect(
     contamination: Annotated[
         Optional[float],
         typer.Option(
-            help="Expected fraction of anomalies, in (0, 0.5] (default 0.1). Rows scoring "
-            "above the (1 - contamination) quantile of the training scores are flagged.",
+            help="Expected fraction of anomalies, in (0, 0.5]: rows scoring above the "
+            "(1 - contamination) quantile of the training scores are flagged. Default: 0.1 "
+            "for a table; for a time series, 1.5 x the 0.99 quantile of the training rows' "
+            "scores.",
             show_default=False,
         ),
     ] = None,
@@ -555,6 +558,12 @@ def _run_series(series, *, detector, train_size, window, network, smoothing, con
             raise InputError(
                 f"the training part has {n_train} rows, too few for a window of {window} rows; "
                 "train on more rows or choose a smaller --window"
+            )
+        if window is None and n_train < 2 * MIN_AUTO_WINDOW:
+            raise InputError(
+                f"the training part has {n_train} rows, too few for an automatic window "
+                f"(at least {MIN_AUTO_WINDOW} rows, and as many windows to learn from); train on "
+                f"at least {2 * MIN_AUTO_WINDOW} rows or choose a --window"
             )
         if not quiet:
             part = f"the first {train_size:,}" if train_size else f"all {len(X):,}"

@@ -1,6 +1,7 @@
 """Matplotlib figures. Functions return a Figure and never call ``plt.show()``."""
 
 import numpy as np
+import pandas as pd
 
 #: Sensor panels drawn at most; the rest are named in the title.
 MAX_PANELS = 8
@@ -19,10 +20,14 @@ def plot_series_scores(frame, scores, threshold, intervals=None, *, max_panels=M
         Rows scoring above it are anomalies; drawn as a dashed line.
     intervals : DataFrame, optional
         ``start`` and ``end`` index labels of anomalous intervals (as from
-        :meth:`aeguard.SeriesDetector.anomaly_intervals`), shaded in every panel.
+        :meth:`aeguard.SeriesDetector.anomaly_intervals`), shaded in every
+        panel, each widened by half a time step on both sides so that a
+        one-row interval shows.
     max_panels : int, default=8
-        At most this many sensor panels, the first columns; the title says how
-        many were left out.
+        At most this many sensor panels. With more columns, those named in
+        the intervals' ``top_columns`` come first (highest ``peak_score``
+        first), then the others; the panels keep the frame's column order and
+        the title says how many were left out.
 
     Returns
     -------
@@ -30,7 +35,7 @@ def plot_series_scores(frame, scores, threshold, intervals=None, *, max_panels=M
     """
     from matplotlib.figure import Figure
 
-    columns = list(frame.columns[:max_panels])
+    columns = _panel_columns(frame.columns, intervals, max_panels)
     n_panels = len(columns) + 1
     figure = Figure(figsize=(11, 1.6 * n_panels + 0.8), layout="constrained")
     axes = figure.subplots(n_panels, 1, sharex=True, squeeze=False)[:, 0]
@@ -45,16 +50,37 @@ def plot_series_scores(frame, scores, threshold, intervals=None, *, max_panels=M
     if np.nanmax(scores) > 50 * max(threshold, 1e-12):
         score_ax.set_yscale("log")  # one huge spike would flatten everything else
     score_ax.legend(loc="upper left", fontsize="small")
-    if intervals is not None:
+    if intervals is not None and len(intervals):
+        steps = pd.Series(x).diff().dropna()
+        half = steps.median() / 2 if len(steps) else 0.5
         for start, end in zip(intervals["start"], intervals["end"]):
             for ax in axes:
-                ax.axvspan(start, end, color="tab:red", alpha=0.2, lw=0)
+                ax.axvspan(start - half, end + half, color="tab:red", alpha=0.2, lw=0)
     left_out = len(frame.columns) - len(columns)
     title = "anomalous intervals shaded"
     if left_out:
         title += f"; {left_out} more column(s) not drawn"
     figure.suptitle(title, fontsize="medium")
     return figure
+
+
+def _panel_columns(columns, intervals, max_panels):
+    """The columns to draw: all if they fit, else the blamed ones first, in frame order."""
+    columns = list(columns)
+    if len(columns) <= max_panels:
+        return columns
+    by_name = {str(c): c for c in columns}
+    chosen = []
+    if intervals is not None and "top_columns" in intervals:
+        ranked = intervals.sort_values("peak_score", ascending=False, kind="stable")
+        for names in ranked["top_columns"]:
+            for name in str(names).split(","):
+                column = by_name.get(name)
+                if column is not None and column not in chosen:
+                    chosen.append(column)
+    chosen += [c for c in columns if c not in chosen]
+    keep = set(chosen[:max_panels])
+    return [c for c in columns if c in keep]
 
 
 def plot_image_grid(images, n_cols=8, *, row_labels=None, title=None, cell_size=1.0):

@@ -14,6 +14,7 @@ from aeguard import __version__
 from aeguard._tabular_io import (
     InputError,
     default_output_path,
+    is_label_like,
     select_features,
     sniff_delimiter,
     top_columns,
@@ -351,6 +352,10 @@ def test_select_features_default_rule():
     }
     # Chosen explicitly, a label-like or boolean column is used.
     assert select_features(frame, ["flag", "Class"]).features == ["flag", " Class "]
+    for name in ("is_changepoint", "anomaly_label", "OutlierFlag", "labels-2024"):
+        assert is_label_like(name), name
+    for name in ("target_temperature", "class_b_pressure", "labelled", "outlet_pressure"):
+        assert not is_label_like(name), name
     with pytest.raises(InputError, match="'t' is not numeric"):
         select_features(frame, ["t"])
 
@@ -535,6 +540,14 @@ def test_detect_series_user_errors(tmp_path, args, fragments):
     assert_user_error(runner.invoke(app, ["detect", str(data), *args]), *fragments)
 
 
+def test_detect_series_too_short_for_an_automatic_window(tmp_path):
+    """A time series too short for an automatic window is a one-line error."""
+    data = tmp_path / "p.csv"
+    make_series_file(data, n_rows=200, shuffle=False).iloc[:20].to_csv(data, index=False)
+    assert_user_error(runner.invoke(app, ["detect", str(data)]),
+                      "the training part has 20 rows, too few for an automatic window")
+
+
 def test_detect_series_long_missing_run_and_plot_on_tabular(tmp_path):
     """A long run of missing values is refused; --plot and --smoothing need a time series."""
     data = tmp_path / "p.csv"
@@ -542,7 +555,11 @@ def test_detect_series_long_missing_run_and_plot_on_tabular(tmp_path):
     frame.loc[50:80, "flow"] = np.nan
     frame.to_csv(data, index=False)
     assert_user_error(runner.invoke(app, ["detect", str(data)]),
-                      "missing values in column(s) flow form runs longer than 10 rows")
+                      "missing values in column(s) flow (31 in a row) form runs longer than 10 rows")
+    frame.loc[50:80, "flow"] = 0.0
+    frame.loc[50:64, "flow"] = np.nan  # 15: longer than the limit, though within 10 of an end
+    frame.to_csv(data, index=False)
+    assert_user_error(runner.invoke(app, ["detect", str(data)]), "flow (15 in a row)")
     tabular = tmp_path / "t.csv"
     make_frame(n_rows=30).to_csv(tabular, index=False)
     assert_user_error(runner.invoke(app, ["detect", str(tabular), "--plot", str(tmp_path / "x.png")]),
@@ -551,6 +568,35 @@ def test_detect_series_long_missing_run_and_plot_on_tabular(tmp_path):
                       "--smoothing needs a time series")
     assert_user_error(runner.invoke(app, ["detect", str(data), "--window", "1", "--smoothing", "4"]),
                       "--smoothing needs a time series; --window 1 scores rows as independent samples")
+
+
+def test_detect_series_keeps_existing_files_without_force(tmp_path):
+    """An existing scores file, plot or model is refused before training, and left as it was."""
+    data = tmp_path / "p.csv"
+    make_series_file(data, n_rows=200, shuffle=False)
+    base = ["detect", str(data), "--epochs", "2", "--window", "20"]
+    for option, name in (("--output", "o.csv"), ("--plot", "p.png"), ("--save-model", "m.aeg")):
+        existing = tmp_path / name
+        existing.write_text("mine\n")
+        result = runner.invoke(app, base + [option, str(existing)])
+        assert_user_error(result, "exists; use --force")
+        assert "training" not in result.stderr
+        assert existing.read_text() == "mine\n"
+
+
+def test_detect_series_across_a_daylight_saving_change(tmp_path):
+    """Times whose UTC offset changes (summer time) are ordered as UTC instants, and said so."""
+    data = tmp_path / "p.csv"
+    frame = make_series_file(data, n_rows=200, shuffle=False)
+    berlin = pd.date_range("2024-03-31 00:00", periods=200, freq="min", tz="Europe/Berlin")
+    frame["when"] = [t.isoformat() for t in berlin]  # +01:00, then +02:00 from 03:00
+    frame.to_csv(data, index=False)
+    result = runner.invoke(app, ["detect", str(data), "--epochs", "2", "--window", "20",
+                                 "--train-until", "2024-03-31 01:30"])
+    assert result.exit_code == 0, result.output
+    assert "note: when has several UTC offsets" in result.stdout
+    assert "the first 151 rows" in result.stdout  # 23:00 to 01:30 UTC
+    assert list(pd.read_csv(tmp_path / "p.scores.csv")["when"]) == list(frame["when"])
 
 
 def test_detect_series_reports_gaps_and_survives_a_constant_sensor(tmp_path):

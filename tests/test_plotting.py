@@ -75,3 +75,39 @@ def test_latent_map_with_continuous_values_has_a_colour_bar():
     rng = np.random.default_rng(0)
     figure = plot_latent_map(rng.normal(size=(100, 3)), rng.uniform(size=100))
     assert len(figure.axes) == 2  # the map and its colour bar
+
+
+def _spans(ax):
+    """x extents of the shaded intervals (axvspan rectangles) in an axes."""
+    return [patch.get_x() for patch in ax.patches], [patch.get_width() for patch in ax.patches]
+
+
+def test_series_plot_shades_a_one_row_interval():
+    """A one-row interval (a spike) is shaded half a time step either side, so it shows."""
+    import pandas as pd
+
+    from aeguard.plotting import plot_series_scores
+
+    index = pd.date_range("2024-01-01", periods=50, freq="10s")
+    frame = pd.DataFrame({"a": np.arange(50.0)}, index=index)
+    intervals = pd.DataFrame({"start": [index[20]], "end": [index[20]], "peak_score": [5.0],
+                              "top_columns": ["a"]})
+    figure = plot_series_scores(frame, np.zeros(50), 1.0, intervals)
+    starts, widths = _spans(figure.axes[0])
+    assert len(widths) == 1
+    assert widths[0] == pytest.approx(10 / 86400)  # one 10 s step, in matplotlib's day units
+
+
+def test_series_plot_draws_the_blamed_columns_first():
+    """With more columns than panels, the columns named by the intervals are drawn."""
+    import pandas as pd
+
+    from aeguard.plotting import plot_series_scores
+
+    frame = pd.DataFrame(np.zeros((30, 10)), columns=[f"c{i}" for i in range(10)])
+    intervals = pd.DataFrame({"start": [3, 10], "end": [5, 12], "peak_score": [2.0, 9.0],
+                              "top_columns": ["c7", "c9,c1"]})
+    figure = plot_series_scores(frame, np.zeros(30), 1.0, intervals, max_panels=3)
+    labels = [ax.get_ylabel() for ax in figure.axes[:-1]]
+    assert labels == ["c1", "c7", "c9"]
+    assert "7 more column(s) not drawn" in figure._suptitle.get_text()

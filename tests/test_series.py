@@ -143,6 +143,8 @@ def test_series_bad_input(series):
     """Too-short series, bad train_size and text columns are clear errors."""
     with pytest.raises(ValueError, match="too few for a window of 40 rows"):
         SeriesDetector(window=40).fit(series.iloc[:30])
+    with pytest.raises(ValueError, match="20 rows, too few for an automatic window"):
+        SeriesDetector().fit(series.iloc[:20])
     with pytest.raises(ValueError, match="train_size=5000 is more than the 3000 rows"):
         SeriesDetector(train_size=5000).fit(series)
     with pytest.raises(TypeError, match=r"non-numeric columns \['site'\]"):
@@ -182,6 +184,26 @@ def test_series_smoothing_covers_an_intermittent_fault():
     np.testing.assert_array_equal(loaded.score_samples(series), scores)
     del plain.smoothing_  # as in a model saved before smoothing existed: rows scored alone
     np.testing.assert_array_equal(plain.score_samples(series) > plain.threshold_, plain_flags)
+
+
+def test_series_scores_windows_in_bounded_chunks(series, monkeypatch):
+    """Scoring runs the network on at most SCORING_CHUNK windows at a time, with the same scores."""
+    from aeguard import _training
+    from aeguard import series as series_module
+
+    det = SeriesDetector(window=20, epochs=1, random_state=0).fit(series)
+    expected = det.score_samples(series)
+    sizes = []
+    forward = _training.forward
+
+    def counting_forward(model, X, *args, **kwargs):
+        sizes.append(len(X))
+        return forward(model, X, *args, **kwargs)
+
+    monkeypatch.setattr(series_module, "SCORING_CHUNK", 100)
+    monkeypatch.setattr(_training, "forward", counting_forward)
+    np.testing.assert_allclose(det.score_samples(series), expected, rtol=1e-5, atol=1e-7)
+    assert max(sizes) <= 100 and sum(sizes) == len(series) - det.window_ + 1
 
 
 def test_series_constant_column_does_not_break(series):
