@@ -21,8 +21,9 @@ def plot_series_scores(frame, scores, threshold, intervals=None, *, max_panels=M
     intervals : DataFrame, optional
         ``start`` and ``end`` index labels of anomalous intervals (as from
         :meth:`aeguard.SeriesDetector.anomaly_intervals`), shaded in every
-        panel, each widened by half a time step on both sides so that a
-        one-row interval shows.
+        panel, each widened on both sides by half a time step, or by a
+        thousandth of the time axis if that is more, so that a one-row
+        interval shows even on a long series.
     max_panels : int, default=8
         At most this many sensor panels. With more columns, those named in
         the intervals' ``top_columns`` come first (highest ``peak_score``
@@ -52,7 +53,7 @@ def plot_series_scores(frame, scores, threshold, intervals=None, *, max_panels=M
     score_ax.legend(loc="upper left", fontsize="small")
     if intervals is not None and len(intervals):
         steps = pd.Series(x).diff().dropna()
-        half = steps.median() / 2 if len(steps) else 0.5
+        half = max(steps.median() / 2, (x[-1] - x[0]) / 1000) if len(steps) else 0.5
         for start, end in zip(intervals["start"], intervals["end"]):
             for ax in axes:
                 ax.axvspan(start - half, end + half, color="tab:red", alpha=0.2, lw=0)

@@ -83,7 +83,7 @@ def _spans(ax):
 
 
 def test_series_plot_shades_a_one_row_interval():
-    """A one-row interval (a spike) is shaded half a time step either side, so it shows."""
+    """A one-row interval (a spike) is widened by half a step, or 0.1 % of a long axis."""
     import pandas as pd
 
     from aeguard.plotting import plot_series_scores
@@ -96,6 +96,10 @@ def test_series_plot_shades_a_one_row_interval():
     starts, widths = _spans(figure.axes[0])
     assert len(widths) == 1
     assert widths[0] == pytest.approx(10 / 86400)  # one 10 s step, in matplotlib's day units
+    long = pd.DataFrame({"a": np.zeros(20_000)})
+    spike = pd.DataFrame({"start": [5000], "end": [5000], "peak_score": [5.0], "top_columns": ["a"]})
+    starts, widths = _spans(plot_series_scores(long, np.zeros(20_000), 1.0, spike).axes[0])
+    assert widths[0] == pytest.approx(2 * 19_999 / 1000)  # a thousandth of the axis each side
 
 
 def test_series_plot_draws_the_blamed_columns_first():
