@@ -34,7 +34,6 @@ from ._cli_denoise import denoise
 from ._cli_generate import generate
 from ._cli_retrieve import retrieve
 from ._series_io import find_time_column, prepare_series, training_rows
-from .timeseries import MIN_AUTO_WINDOW
 from ._tabular_io import (
     InputError,
     check_finite,
@@ -45,6 +44,7 @@ from ._tabular_io import (
     top_columns,
     write_scores,
 )
+from .timeseries import MIN_AUTO_TRAINING_ROWS, MIN_AUTO_WINDOW
 
 #: Networks of the time-series path (SeriesDetector's ``model``).
 NETWORKS = ("conv", "dense", "lstm", "vae")
@@ -559,11 +559,11 @@ def _run_series(series, *, detector, train_size, window, network, smoothing, con
                 f"the training part has {n_train} rows, too few for a window of {window} rows; "
                 "train on more rows or choose a smaller --window"
             )
-        if window is None and n_train < 2 * MIN_AUTO_WINDOW:
+        if window is None and n_train < MIN_AUTO_TRAINING_ROWS:
             raise InputError(
                 f"the training part has {n_train} rows, too few for an automatic window "
                 f"(at least {MIN_AUTO_WINDOW} rows, and as many windows to learn from); train on "
-                f"at least {2 * MIN_AUTO_WINDOW} rows or choose a --window"
+                f"at least {MIN_AUTO_TRAINING_ROWS} rows or choose a --window"
             )
         if not quiet:
             part = f"the first {train_size:,}" if train_size else f"all {len(X):,}"

@@ -242,12 +242,6 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
         n_train = self._n_train_rows(len(X))
         self.n_train_rows_ = n_train
         self.scaler_ = Scaler.fit(X[:n_train], "standard", image=False)
-        if self.window == "auto" and n_train < 2 * timeseries.MIN_AUTO_WINDOW:
-            raise ValueError(
-                f"The training part has {n_train} rows, too few for an automatic window "
-                f"(at least {timeseries.MIN_AUTO_WINDOW} rows, and as many windows to learn "
-                f"from): give at least {2 * timeseries.MIN_AUTO_WINDOW} rows, or a window."
-            )
         Xs = self.scaler_.transform(X[:n_train])  # only the training part is used below
         self.window_ = timeseries.auto_window(Xs) if self.window == "auto" else self.window
         if n_train < self.window_ + 1:

@@ -13,6 +13,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 DEFAULT_WINDOW = 32
 #: Bounds of an automatically chosen window.
 MIN_AUTO_WINDOW, MAX_AUTO_WINDOW = 16, 288
+#: Fewest training rows for an automatic window: as many windows to learn from as rows in one.
+MIN_AUTO_TRAINING_ROWS = 2 * MIN_AUTO_WINDOW
 #: A period counts as dominant when the autocorrelation at that lag reaches this.
 MIN_PERIOD_ACF = 0.3
 
@@ -36,11 +38,20 @@ def auto_window(Xs):
     Returns
     -------
     window : int
+
+    Raises
+    ------
+    ValueError
+        If ``Xs`` has fewer than :data:`MIN_AUTO_TRAINING_ROWS` rows.
     """
     n = len(Xs)
+    if n < MIN_AUTO_TRAINING_ROWS:
+        raise ValueError(
+            f"The training part has {n} rows, too few for an automatic window (at least "
+            f"{MIN_AUTO_WINDOW} rows, and as many windows to learn from): give at least "
+            f"{MIN_AUTO_TRAINING_ROWS} rows, or a window."
+        )
     upper = min(MAX_AUTO_WINDOW, n // 2)
-    if upper < MIN_AUTO_WINDOW:
-        return max(2, min(DEFAULT_WINDOW, n // 2))
     centred = Xs - Xs.mean(axis=0)
     size = 1 << int(np.ceil(np.log2(2 * n)))
     spectrum = np.fft.rfft(centred, n=size, axis=0)

@@ -218,6 +218,9 @@ def test_auto_window_defaults_without_a_period():
     """White noise has no period: the default window is used."""
     noise = np.random.default_rng(0).normal(size=(2000, 3)).astype(np.float32)
     assert timeseries.auto_window(noise) == timeseries.DEFAULT_WINDOW
+    with pytest.raises(ValueError, match="31 rows, too few for an automatic window"):
+        timeseries.auto_window(noise[:31])
+    assert timeseries.auto_window(noise[:32]) == timeseries.MIN_AUTO_WINDOW
 
 
 def test_online_row_errors_mapping():
