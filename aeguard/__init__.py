@@ -4,11 +4,11 @@ scikit-learn-style estimators on Keras 3 networks. Keras is imported lazily,
 on the first fit, score or load, so importing aeguard is quick.
 """
 
-from .denoise import Denoiser
-from .detectors import AEDetector
+from .estimators.denoise import Denoiser
+from .estimators.autoencoder import AEDetector
 from .persistence import load, save
-from .series import SeriesDetector
-from .variational import VAEDetector
+from .estimators.series import SeriesDetector
+from .estimators.variational import VAEDetector
 
 __version__ = "0.1.0"
 

@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import KERAS_ATTRIBUTES
-from ._io import atomic_write
-from ._preprocessing import Scaler
+from .estimators._base import KERAS_ATTRIBUTES
+from ._files import atomic_write
+from .estimators._preprocessing import Scaler
 
 FORMAT = "aeguard-model"
 #: Bumped when a file written by this version cannot be read by older ones.
@@ -34,10 +34,10 @@ class ModelFileError(ValueError):
 
 def _estimator_classes():
     # The only classes a file may name: looked up here, never imported by name.
-    from .denoise import Denoiser
-    from .detectors import AEDetector
-    from .series import SeriesDetector
-    from .variational import VAEDetector
+    from .estimators.denoise import Denoiser
+    from .estimators.autoencoder import AEDetector
+    from .estimators.series import SeriesDetector
+    from .estimators.variational import VAEDetector
 
     classes = (AEDetector, Denoiser, SeriesDetector, VAEDetector)
     return {cls.__name__: cls for cls in classes}

@@ -1,6 +1,6 @@
 """Sensor-series input for the command line: the time column, ordering, gaps and missing values.
 
-Everything here raises :class:`~aeguard._tabular_io.InputError` for problems
+Everything here raises :class:`~aeguard.cli.tables.InputError` for problems
 the user can fix; what was repaired (sorting, interpolation) is reported as
 notes for the summary, never silently.
 """
@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ._tabular_io import InputError
-from .timeseries import flagged_intervals
+from .tables import InputError
+from ..timeseries import flagged_intervals
 
 #: Share of a column's values that must parse as dates for it to be the time column.
 MIN_PARSED_SHARE = 0.95

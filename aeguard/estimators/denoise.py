@@ -230,7 +230,7 @@ class Denoiser(TransformerMixin, BaseAutoencoder):
             The denoised samples in X's scale (images clipped to the
             training data's range).
         """
-        from ._training import forward
+        from ..networks.training import forward
 
         shape = given_shape(X)
         Xs = self._scaled(X)
@@ -258,7 +258,7 @@ class Denoiser(TransformerMixin, BaseAutoencoder):
         -------
         psnr : float
         """
-        from .metrics import psnr
+        from ..metrics import psnr
 
         check_is_fitted(self)
         low, high = self.data_range_

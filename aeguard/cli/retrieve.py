@@ -6,9 +6,9 @@ from typing import Annotated, Optional
 import numpy as np
 import typer
 
-from ._cli_common import check_figure_path, fail, load_model, write_figure
-from ._items_io import read_items
-from ._tabular_io import InputError, check_writable
+from ._common import check_figure_path, fail, load_model, write_figure
+from .items import read_items
+from .tables import InputError, check_writable
 
 #: Queries drawn by --plot (the first ones).
 MAX_PLOT_QUERIES = 10
@@ -85,7 +85,7 @@ def retrieve(
 
 
 def _write_plot(path, X_query, query_names, X_gallery, distances, indices):
-    from .plotting import plot_neighbors
+    from ..plotting import plot_neighbors
 
     n = min(MAX_PLOT_QUERIES, len(X_query))
     figure = plot_neighbors(

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ._io import atomic_write
-from ._tabular_io import InputError, check_finite, check_writable, read_table, select_features
+from .._files import atomic_write
+from .tables import InputError, check_finite, check_writable, read_table, select_features
 
 #: Image files read from a folder (by Pillow, which matplotlib requires).
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff")

@@ -21,8 +21,8 @@ from typing import Annotated, Optional
 import numpy as np
 import typer
 
-from . import __version__
-from ._cli_common import (
+from .. import __version__
+from ._common import (
     check_figure_path,
     check_seed,
     fail,
@@ -30,11 +30,11 @@ from ._cli_common import (
     start_backend,
     write_figure,
 )
-from ._cli_denoise import denoise
-from ._cli_generate import generate
-from ._cli_retrieve import retrieve
-from ._series_io import find_time_column, prepare_series, training_rows
-from ._tabular_io import (
+from .denoise import denoise
+from .generate import generate
+from .retrieve import retrieve
+from .series_input import find_time_column, prepare_series, training_rows
+from .tables import (
     InputError,
     check_finite,
     check_writable,
@@ -44,7 +44,7 @@ from ._tabular_io import (
     top_columns,
     write_scores,
 )
-from .timeseries import MIN_AUTO_TRAINING_ROWS, MIN_AUTO_WINDOW
+from ..timeseries import MIN_AUTO_TRAINING_ROWS, MIN_AUTO_WINDOW
 
 #: Networks of the time-series path (SeriesDetector's ``model``).
 NETWORKS = ("conv", "dense", "lstm", "vae")
@@ -332,7 +332,7 @@ def detect(
                 contamination=contamination, threshold=threshold, **common,
             )
         if save_model is not None:
-            from .persistence import save
+            from ..persistence import save
 
             save(detection.detector, save_model)
         write_scores(table, output, detection.output_columns())
@@ -480,7 +480,7 @@ def _run_tabular(X, *, detector, contamination, threshold, epochs, seed, quiet, 
     -------
     detection : Detection
     """
-    from .detectors import AEDetector
+    from ..estimators.autoencoder import AEDetector
 
     if detector is None:
         if not quiet:
@@ -527,7 +527,7 @@ def _override_threshold(detector, threshold):
 
 def _choose_path(frame, detector, window, time_column):
     """The time column for the time-series path (None: row order), or False for the tabular path."""
-    from .detectors import AEDetector
+    from ..estimators.autoencoder import AEDetector
 
     if isinstance(detector, AEDetector) or window == 1:
         if time_column is not None:
@@ -549,7 +549,7 @@ def _run_series(series, *, detector, train_size, window, network, smoothing, con
     detection : Detection
         Scores, flags and top columns in the file's row order.
     """
-    from .series import SeriesDetector
+    from ..estimators.series import SeriesDetector
 
     X = series.frame
     if detector is None:
@@ -605,7 +605,7 @@ def _run_series(series, *, detector, train_size, window, network, smoothing, con
 
 def _write_plot(detection, path):
     """Draw the time-series figure and write it atomically."""
-    from .plotting import plot_series_scores
+    from ..plotting import plot_series_scores
 
     series = detection.series
     scores_in_time_order = detection.scores[series.order]

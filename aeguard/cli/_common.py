@@ -6,7 +6,7 @@ import tempfile
 
 import typer
 
-from ._tabular_io import InputError
+from .tables import InputError
 
 #: Exit status for mistakes the user can fix; click uses it for usage errors too.
 USER_ERROR = 2
@@ -65,14 +65,14 @@ def check_figure_path(path, option):
 
 def write_figure(figure, path, dpi):
     """Save a matplotlib figure atomically, in the format its suffix names."""
-    from ._io import atomic_write
+    from .._files import atomic_write
 
     atomic_write(path, lambda f: figure.savefig(f, format=path.suffix.lower()[1:], dpi=dpi))
 
 
 def load_model(path):
     """Load a model file named on the command line (a missing file is the user's mistake)."""
-    from .persistence import load
+    from ..persistence import load
 
     if not path.is_file():
         raise InputError(f"no model file at {str(path)!r}")

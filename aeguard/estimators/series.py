@@ -8,7 +8,7 @@ from sklearn.base import BaseEstimator, OutlierMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import timeseries
+from .. import timeseries
 from ._base import (
     COMMON_CONSTRAINTS,
     KerasStateMixin,
@@ -235,7 +235,7 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
         self : object
             Fitted estimator.
         """
-        from . import _training
+        from ..networks import training as _training
 
         validate_params(self, self._constraints)
         X = self._validate(X, reset=True)
@@ -334,7 +334,7 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
         """Training loss: squared error, or the negative ELBO of the "vae" model."""
         if self.model != "vae":
             return "mse"
-        from .networks.vae import gaussian_nll
+        from ..networks.vae import gaussian_nll
 
         return gaussian_nll
 
@@ -356,7 +356,7 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
 
     def _row_errors(self, Xs):
         """Per-row, per-column squared error of scaled rows (online mapping, smoothed)."""
-        from ._training import forward
+        from ..networks.training import forward
 
         window, n_columns = self.window_, Xs.shape[1]
 

@@ -8,7 +8,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import COMMON_CONSTRAINTS, BaseAutoencoder
 from ._params import Interval, Options
-from .retrieval import NeighborsMixin
+from ..retrieval import NeighborsMixin
 
 
 class AEDetector(
@@ -190,7 +190,7 @@ class AEDetector(
         self : object
             Fitted estimator.
         """
-        from ._training import forward
+        from ..networks.training import forward
 
         Xs = self._fit_autoencoder(X)
         train_scores = self._scores_from_scaled(Xs)

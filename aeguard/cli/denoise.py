@@ -5,10 +5,10 @@ from typing import Annotated, Optional
 
 import typer
 
-from ._cli_common import check_seed, fail, load_model, start_backend
-from .denoise import NOISES
-from ._items_io import check_output, default_output, read_items, read_new_items, write_items
-from ._tabular_io import InputError, check_writable
+from ._common import check_seed, fail, load_model, start_backend
+from ..estimators.denoise import NOISES
+from .items import check_output, default_output, read_items, read_new_items, write_items
+from .tables import InputError, check_writable
 
 
 def denoise(
@@ -85,14 +85,14 @@ def denoise(
             raise InputError("--output is the input; choose another name")
         check_output(output, items.kind, force=force)
         if fit:
-            from .denoise import Denoiser
+            from ..estimators.denoise import Denoiser
 
             start_backend()
             denoiser = Denoiser(noise=noise, noise_level=noise_level,
                                 epochs=epochs if epochs is not None else "auto",
                                 random_state=seed).fit(items.X)
             if save_model is not None:
-                from .persistence import save
+                from ..persistence import save
 
                 save(denoiser, save_model)
         write_items(output, items, denoiser.transform(items.X))

@@ -7,8 +7,8 @@ from typing import Annotated, Optional
 import numpy as np
 import typer
 
-from ._cli_common import FIGURE_SUFFIXES, check_seed, fail, load_model, write_figure
-from ._tabular_io import InputError, check_writable
+from ._common import FIGURE_SUFFIXES, check_seed, fail, load_model, write_figure
+from .tables import InputError, check_writable
 
 #: Output suffixes besides figures (image models): arrays and rows (any model).
 ARRAY_SUFFIXES = (".npy", ".csv")
@@ -91,7 +91,7 @@ def _label_value(vae, label):
 
 
 def _write(samples, vae, output, suffix, label):
-    from ._io import atomic_write
+    from .._files import atomic_write
 
     if suffix == ".npy":
         atomic_write(output, lambda f: np.save(f, samples, allow_pickle=False))
@@ -103,7 +103,7 @@ def _write(samples, vae, output, suffix, label):
         frame = pd.DataFrame(samples, columns=columns)
         atomic_write(output, lambda f: frame.to_csv(f, index=False), mode="w")
     else:
-        from .plotting import plot_image_grid
+        from ..plotting import plot_image_grid
 
         title = f"{len(samples)} samples" + (f" of class {label}" if label is not None else "")
         figure = plot_image_grid(samples, n_cols=math.ceil(math.sqrt(len(samples))), title=title)

@@ -14,7 +14,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from aeguard import AEDetector
-from aeguard._base import auto_batch_size, auto_dense_sizes, auto_epochs
+from aeguard.estimators._base import auto_batch_size, auto_dense_sizes, auto_epochs
 
 # Clean training data with subtle (off-manifold) anomalies: no dropout, so the
 # network learns the manifold precisely (see AEDetector's `dropout`).

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 import aeguard
 from aeguard import __version__
-from aeguard._tabular_io import (
+from aeguard.cli.tables import (
     InputError,
     default_output_path,
     is_label_like,

@@ -46,7 +46,7 @@ def seeded(seed):
 
 def build_networks(spec):
     """Build ``(autoencoder, encoder, decoder)`` from a network spec dict."""
-    from .networks import BUILDERS
+    from . import BUILDERS
 
     return BUILDERS[spec["builder"]](**spec["kwargs"])
 

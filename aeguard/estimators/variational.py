@@ -7,7 +7,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from ._params import Interval, Options
-from .detectors import AEDetector
+from .autoencoder import AEDetector
 
 #: Seed of the posterior draws used in scoring. Every row gets the same
 #: draws, so a score is a pure function of the fitted model and the row:
@@ -295,7 +295,7 @@ class VAEDetector(AEDetector):
         return super()._output_activation(Xs)
 
     def _training_options(self):
-        from .networks.vae import LIKELIHOODS
+        from ..networks.vae import LIKELIHOODS
 
         return {
             "trim": self._trim_fraction(),
@@ -315,7 +315,7 @@ class VAEDetector(AEDetector):
     @staticmethod
     def _calibrated_variance(squared_errors):
         """The Gaussian noise variance that fits ``squared_errors`` best: their mean (floored)."""
-        from .networks.vae import MIN_VARIANCE
+        from ..networks.vae import MIN_VARIANCE
 
         return float(np.mean(squared_errors, dtype=np.float64)) + MIN_VARIANCE
 
@@ -348,14 +348,14 @@ class VAEDetector(AEDetector):
 
     def _posterior(self, Xs, labels):
         """Posterior means and (clipped) log-variances of scaled input."""
-        from ._training import forward
-        from .networks.vae import LOG_VAR_RANGE
+        from ..networks.training import forward
+        from ..networks.vae import LOG_VAR_RANGE
 
         mean, log_var = forward(self.encoder_, self._inputs(Xs, labels))
         return mean, np.clip(log_var, *LOG_VAR_RANGE)
 
     def _decode(self, z, labels):
-        from ._training import forward
+        from ..networks.training import forward
 
         return forward(self.decoder_, self._inputs(z.astype(np.float32, copy=False), labels))
 
@@ -403,7 +403,7 @@ class VAEDetector(AEDetector):
 
     def _scores(self, Xs, labels, squared_errors=None):
         """Scores of scaled input (see ``anomaly_score``); ``squared_errors`` if already known."""
-        from ._training import mean_per_row
+        from ..networks.training import mean_per_row
 
         if self.anomaly_score == "elbo":
             return self._neg_elbo(Xs, labels, self._draws(self.n_draws))
@@ -451,7 +451,7 @@ class VAEDetector(AEDetector):
         X_rec : ndarray of the same shape as X
             Reconstructions (Bernoulli means for a Bernoulli likelihood).
         """
-        from ._training import forward
+        from ..networks.training import forward
 
         shape = np.shape(X)
         Xs = self._scaled(X)
@@ -633,7 +633,7 @@ class VAEDetector(AEDetector):
 
 def _bernoulli_nll(x, p):
     """Negative log-likelihood of each row of ``x`` in [0, 1] under Bernoulli means ``p``."""
-    from .networks.vae import EPSILON
+    from ..networks.vae import EPSILON
 
     p = np.clip(p, EPSILON, 1.0 - EPSILON)
     return -np.sum(x * np.log(p) + (1.0 - x) * np.log1p(-p), axis=1)

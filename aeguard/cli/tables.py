@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._base import is_numeric_or_bool
+from ..estimators._base import is_numeric_or_bool
 
 #: Column names (compared case-insensitively, spaces trimmed) that hold
 #: ground truth or earlier results rather than measurements. Fitting on a label
@@ -388,7 +388,7 @@ def write_scores(table, path, new_columns):
         Columns to append, each with one value per row of ``table``. An input
         column of the same name (from scoring an earlier output) is replaced.
     """
-    from ._io import atomic_write
+    from .._files import atomic_write
 
     n_rows = len(table.frame)
     new_columns = {name: np.asarray(values) for name, values in new_columns.items()}

@@ -188,8 +188,8 @@ def test_series_smoothing_covers_an_intermittent_fault():
 
 def test_series_scores_windows_in_bounded_chunks(series, monkeypatch):
     """Scoring runs the network on at most SCORING_CHUNK windows at a time, with the same scores."""
-    from aeguard import _training
-    from aeguard import series as series_module
+    from aeguard.networks import training as _training
+    from aeguard.estimators import series as series_module
 
     det = SeriesDetector(window=20, epochs=1, random_state=0).fit(series)
     expected = det.score_samples(series)

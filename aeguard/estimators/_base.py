@@ -2,7 +2,7 @@
 
 Data validation (tabular rows and images), preprocessing, network sizing,
 the fit loop, batched scoring, and the state that pickling and model files
-carry. The estimators in :mod:`aeguard.detectors` add only what differs.
+carry. The estimators in :mod:`aeguard.estimators` add only what differs.
 """
 
 import math
@@ -106,7 +106,7 @@ class KerasStateMixin:
 
     def _restore_networks(self, weights):
         """Rebuild the Keras models from ``_network`` and set their weights."""
-        from . import _training
+        from ..networks import training as _training
 
         self.model_, self.encoder_, self.decoder_ = _training.build_networks(self._network)
         self.model_.set_weights(weights)
@@ -231,7 +231,7 @@ class BaseAutoencoder(KerasStateMixin, BaseEstimator):
         ``clean``. ``labels`` (one-hot, aligned with X) become the network's
         second input when given: a conditional network's class.
         """
-        from . import _training
+        from ..networks import training as _training
 
         validate_params(self, self._constraints)
         for name in ("hidden_units_", "filters_"):  # from an earlier fit of another architecture
@@ -307,7 +307,7 @@ class BaseAutoencoder(KerasStateMixin, BaseEstimator):
         return 300, 10, 30
 
     def _training_options(self):
-        """Keyword arguments of :func:`aeguard._training.train` that differ by estimator."""
+        """Keyword arguments of :func:`aeguard.networks.training.train` that differ by estimator."""
         return {"trim": self._trim_fraction()}
 
     def _trim_fraction(self):
@@ -317,12 +317,12 @@ class BaseAutoencoder(KerasStateMixin, BaseEstimator):
     # --------------------------------------------------------------- outputs
     def _squared_errors(self, Xs):
         """Per-value squared reconstruction error of scaled network input."""
-        from ._training import squared_errors
+        from ..networks.training import squared_errors
 
         return squared_errors(self.model_, Xs, Xs)
 
     def _scores_from_scaled(self, Xs):
-        from ._training import mean_per_row
+        from ..networks.training import mean_per_row
 
         return mean_per_row(self._squared_errors(Xs))
 
@@ -333,7 +333,7 @@ class BaseAutoencoder(KerasStateMixin, BaseEstimator):
 
     def _encode(self, X):
         """Latent codes of X (``transform`` in the public classes)."""
-        from ._training import forward
+        from ..networks.training import forward
 
         Xs = self._scaled(X)  # first: it raises NotFittedError before encoder_ is read
         return forward(self.encoder_, Xs).astype(np.float64)
@@ -351,7 +351,7 @@ class BaseAutoencoder(KerasStateMixin, BaseEstimator):
         X_rec : ndarray of the same shape as X
             Reconstructions with the preprocessing undone.
         """
-        from ._training import forward
+        from ..networks.training import forward
 
         shape = given_shape(X)
         Xs = self._scaled(X)  # first: it raises NotFittedError before model_ is read

@@ -1,0 +1,12 @@
+"""The estimators: scikit-learn classes around aeguard's Keras networks.
+
+Each module holds one estimator; ``_base`` is the machinery they share
+(validation, scaling, the fit set-up, batched scoring).
+"""
+
+from .autoencoder import AEDetector
+from .denoise import Denoiser
+from .series import SeriesDetector
+from .variational import VAEDetector
+
+__all__ = ["AEDetector", "Denoiser", "SeriesDetector", "VAEDetector"]
