@@ -280,7 +280,7 @@ _FORMATS = {"n": "{:.0f}", "d": "{:.0f}", "anom%": "{:.1f}", "AUROC": "{:.4f}", 
 
 def write_csv(table, path: Path) -> None:
     """Write the numeric table with flat ``method_metric`` headers, atomically."""
-    from aeguard._io import atomic_write
+    from aeguard._files import atomic_write
 
     flat = table.copy()
     flat.columns = [f"{a}_{b}" for a, b in table.columns]

@@ -231,7 +231,7 @@ def run_aeguard(f: NabFile, seed: int, smoothing: int = 1) -> dict[str, Any]:
 def write_aeguard_result(results: Path, f: NabFile, r: dict[str, Any]) -> None:
     import pandas as pd
 
-    from aeguard._io import atomic_write
+    from aeguard._files import atomic_write
 
     out = pd.DataFrame({
         "timestamp": f.frame.index.strftime("%Y-%m-%d %H:%M:%S"),
@@ -353,7 +353,7 @@ _FORMATS = {"score": "{:.2f}", "threshold": "{:.6g}", "FP rows": "{:.0f}", "rows
 
 def write_csv(table, path: Path) -> None:
     """Write the profile x method table with flat ``method_column`` headers, atomically."""
-    from aeguard._io import atomic_write
+    from aeguard._files import atomic_write
 
     flat = table.copy()
     flat.columns = [f"{a}_{b}".replace(" ", "_") for a, b in table.columns]

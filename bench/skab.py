@@ -368,7 +368,7 @@ _FORMATS = {"F1": "{:.3f}", "FAR %": "{:.2f}", "MAR %": "{:.2f}", "TP": "{:.0f}"
 
 def write_csv(table, path: Path) -> None:
     """Write the per-method table, atomically."""
-    from aeguard._io import atomic_write
+    from aeguard._files import atomic_write
 
     atomic_write(Path(path), lambda fh: table.to_csv(fh), mode="w")
 
