@@ -31,8 +31,8 @@ APPROXIMATE_MIN_ITEMS = 20_000
 
 #: IVF settings. Groups: about 4 sqrt(n), with at least this many codes each
 #: (k-means needs them). Groups searched per query: a 30th of them, at least 8.
-#: On MNIST (60,000 codes, 979 groups, 33 searched) this finds 99.7 % of the
-#: exact 10 nearest neighbours (bench/retrieval.py).
+#: On MNIST codes this finds nearly all of the exact 10 nearest neighbours
+#: (the benchmark notes give the figure).
 IVF_MIN_PER_GROUP = 39
 IVF_PROBE_FRACTION = 30
 IVF_MIN_PROBES = 8

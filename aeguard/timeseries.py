@@ -1,5 +1,5 @@
 """Windowing for sensor series: window length, batched windows, window-to-row scores,
-smoothing, intervals.
+smoothing, the level term and the calibration of scores against their history, intervals.
 
 Pure NumPy and pandas; the estimator that uses these is
 :class:`aeguard.SeriesDetector`.
@@ -160,6 +160,140 @@ def trailing_mean(errors, span):
     return smoothed
 
 
+#: The squared two-sided 0.99 point of a Gaussian: a trailing z-score of 2.576 counts as
+#: much as a reconstruction error at the column's 0.99 training quantile.
+Z99_SQUARED = 2.5758293035489004 ** 2
+#: Floor of the trailing standard deviation in the level term, in training standard
+#: deviations: a sensor that sat still for a while is not infinitely surprised by noise.
+MIN_LEVEL_SD = 0.05
+
+
+def level_term(Xs, window, scale):
+    """How far each value is from the level of the ``window`` rows before it, per column.
+
+    ``((x_t - mean) / sd)**2 / 2.576**2 * scale``: a trailing z-score, squared,
+    in units of ``scale`` (the column's 0.99 training error quantile), so a
+    value 2.576 trailing standard deviations from its recent level adds as
+    much as a reconstruction error at that quantile. The mean and the
+    standard deviation are those of the ``window`` rows before ``t`` (only
+    earlier rows: online); rows missing at the start of the series count as
+    training rows (mean 0, variance 1 in standardised units). The standard
+    deviation is floored at :data:`MIN_LEVEL_SD`.
+
+    This is what makes a value far from recent behaviour score, however well
+    the window's shape is reconstructed (a temperature that falls from 98 to
+    6 degrees along a smooth curve), and it fades once a new level has lasted
+    ``window`` rows.
+
+    Parameters
+    ----------
+    Xs : ndarray of shape (n_rows, n_columns)
+        Standardised values, rows in time order.
+    window : int
+        Rows of recent history.
+    scale : ndarray of shape (n_columns,)
+        Each column's unit of error.
+
+    Returns
+    -------
+    level : ndarray of shape (n_rows, n_columns), float64
+    """
+    Xs = np.asarray(Xs, dtype=np.float64)
+    n_rows = len(Xs)
+    counts = np.minimum(np.arange(1, n_rows + 1), window)[:, None]
+    # Sums of the rows t - window + 1 .. t, then shifted: the rows before t.
+    sums = trailing_mean(Xs, window) * counts
+    squares = trailing_mean(np.square(Xs), window) * counts
+    before = np.zeros((1, Xs.shape[1]))
+    sums, squares = np.vstack([before, sums[:-1]]), np.vstack([before, squares[:-1]])
+    n_real = np.minimum(np.arange(n_rows), window)[:, None]
+    mean = sums / window
+    variance = (squares + (window - n_real)) / window - np.square(mean)
+    sd = np.maximum(np.sqrt(np.maximum(variance, 0.0)), MIN_LEVEL_SD)
+    return np.square((Xs - mean) / sd) / Z99_SQUARED * np.asarray(scale, dtype=np.float64)
+
+
+class ScoreHistory:
+    """The distribution of a detector's scores on a log scale: a histogram of fixed bins.
+
+    Learnt from the training scores (:meth:`fit`); :meth:`trailing_quantile`
+    then gives each row the quantile of the scores before it, the training
+    scores counting as the rows just before the series. Its state is three
+    numbers and one array of counts, which model files store.
+
+    Parameters
+    ----------
+    low : float
+        Natural log of the lowest bin's lower edge.
+    width : float
+        Bin width in natural-log units (0.02: 2 % steps).
+    counts : ndarray of int
+        The training scores' histogram.
+    """
+
+    #: Bin width (natural log), and the span of the bins (natural log) above ``low``.
+    WIDTH, SPAN = 0.02, 60.0
+
+    def __init__(self, low, width, counts):
+        self.low, self.width = float(low), float(width)
+        self.counts = np.asarray(counts, dtype=np.int64)
+
+    @classmethod
+    def fit(cls, scores):
+        """Bins that start 10 nats below the training scores' 0.001 quantile."""
+        scores = np.asarray(scores, dtype=np.float64)
+        positive = scores[scores > 0]
+        floor = float(np.quantile(positive, 0.001)) if len(positive) else 1e-12
+        low = np.log(max(floor, 1e-300)) - 10.0
+        history = cls(low, cls.WIDTH, np.zeros(int(np.ceil(cls.SPAN / cls.WIDTH)), np.int64))
+        history.counts = np.bincount(history._bins(scores), minlength=len(history.counts))
+        return history
+
+    def _bins(self, scores):
+        logs = np.log(np.maximum(np.asarray(scores, dtype=np.float64), 1e-300))
+        return np.clip(((logs - self.low) / self.width).astype(np.int64), 0,
+                       len(self.counts) - 1)
+
+    def trailing_quantile(self, scores, q, window, block):
+        """For the rows of each block of ``block`` rows, the ``q`` quantile of the scores before it.
+
+        The history is the last ``window`` rows before the block, plus the
+        training scores while the block starts within ``window`` rows of
+        the beginning (they are the rows just before the series). Quantiles
+        are bin upper edges (2 % resolution). Online, and O(n_rows) time.
+
+        Parameters
+        ----------
+        scores : ndarray of shape (n_rows,)
+        q : float
+        window, block : int
+
+        Returns
+        -------
+        quantiles : ndarray of shape (n_rows,)
+        """
+        scores = np.asarray(scores, dtype=np.float64)
+        bins = self._bins(scores)
+        upper = np.exp(self.low + (np.arange(len(self.counts)) + 1) * self.width)
+        counts = self.counts.copy()
+        ring = [(0, self.counts)]  # (row after the block, its histogram), oldest first
+        out = np.empty(len(scores))
+        for start in range(0, len(scores), block):
+            stop = min(start + block, len(scores))
+            while ring and ring[0][0] < start - window:
+                counts -= ring.pop(0)[1]
+            cumulative = np.cumsum(counts)
+            if cumulative[-1] == 0:
+                out[start:stop] = 0.0
+            else:
+                j = int(np.searchsorted(cumulative, q * cumulative[-1]))
+                out[start:stop] = upper[min(j, len(upper) - 1)]
+            histogram = np.bincount(bins[start:stop], minlength=len(counts))
+            counts += histogram
+            ring.append((stop, histogram))
+        return out
+
+
 def flagged_intervals(is_anomaly, max_gap=0):
     """Runs of flagged rows as (start, end) positions, inclusive.
 
@@ -174,13 +308,40 @@ def flagged_intervals(is_anomaly, max_gap=0):
     return list(zip(starts.tolist(), ends.tolist()))
 
 
-def describe_intervals(intervals, scores, feature_errors, columns, index=None, n_top=3):
-    """One row per interval: start, end, rows, peak score, its row, and the columns that drove it.
+def describe_intervals(intervals, scores, feature_errors, columns, index=None, n_top=3,
+                       flags=None):
+    """One row per interval: where it starts and ends, its size, its peak and its columns.
 
-    ``top_columns`` ranks columns by their summed reconstruction error over
-    the interval, most important first.
+    Parameters
+    ----------
+    intervals : list of (start, end)
+        Row positions, inclusive, as :func:`flagged_intervals` returns them.
+    scores : ndarray of shape (n_rows,)
+        Each row's score.
+    feature_errors : ndarray of shape (n_rows, n_columns)
+        Each row's per-column errors.
+    columns : list of str
+        Column names.
+    index : array-like of shape (n_rows,), default=None
+        Row labels for ``start``, ``end`` and ``peak_at``; None: positions.
+    n_top : int, default=3
+        Columns named per interval.
+    flags : ndarray of shape (n_rows,), dtype bool, default=None
+        Which rows are flagged, for ``n_flagged``; None: every row of an
+        interval counts as flagged.
+
+    Returns
+    -------
+    intervals : DataFrame
+        ``start``, ``end``, ``n_rows`` (rows from start to end, including
+        short gaps merged into the interval), ``n_flagged`` (of those, rows
+        flagged), ``peak_score``, ``peak_at``, ``top_columns`` (ranked by
+        summed error over the interval, most important first,
+        comma-separated) and ``is_open`` (the interval runs to the last row,
+        so the anomaly had not ended when the data did).
     """
-    index = np.arange(len(scores)) if index is None else np.asarray(index)
+    n_rows = len(scores)
+    index = np.arange(n_rows) if index is None else np.asarray(index)
     records = []
     for start, end in intervals:
         peak = start + int(np.argmax(scores[start : end + 1]))
@@ -191,13 +352,20 @@ def describe_intervals(intervals, scores, feature_errors, columns, index=None, n
                 "start": index[start],
                 "end": index[end],
                 "n_rows": end - start + 1,
+                "n_flagged": (end - start + 1 if flags is None
+                              else int(np.count_nonzero(flags[start : end + 1]))),
                 "peak_score": float(scores[peak]),
                 "peak_at": index[peak],
                 "top_columns": ",".join(top),
+                "is_open": end == n_rows - 1,
             }
         )
-    frame = pd.DataFrame.from_records(
-        records, columns=["start", "end", "n_rows", "peak_score", "peak_at", "top_columns"]
-    )
+    frame = pd.DataFrame.from_records(records, columns=INTERVAL_COLUMNS)
     # Typed even when empty, so callers can sort and select without special cases.
-    return frame.astype({"n_rows": np.int64, "peak_score": np.float64, "top_columns": object})
+    return frame.astype({"n_rows": np.int64, "n_flagged": np.int64, "peak_score": np.float64,
+                         "top_columns": object, "is_open": bool})
+
+
+#: The columns of :func:`describe_intervals`' frame.
+INTERVAL_COLUMNS = ["start", "end", "n_rows", "n_flagged", "peak_score", "peak_at",
+                    "top_columns", "is_open"]

@@ -15,6 +15,7 @@ import typer
 from .. import __version__
 from .denoise import denoise
 from .detect import detect
+from ._command import Command, Group
 from .generate import generate
 from .retrieve import retrieve
 
@@ -23,6 +24,7 @@ app = typer.Typer(
     help="Anomaly detection, denoising, retrieval and generation with autoencoders.",
     no_args_is_help=True,
     add_completion=False,
+    cls=Group,
 )
 
 
@@ -38,6 +40,7 @@ def _root(
         Optional[bool],
         typer.Option(
             "--version",
+            metavar="",
             callback=_version_callback,
             is_eager=True,
             help="Show the version and exit.",
@@ -47,10 +50,10 @@ def _root(
     """Anomaly detection with autoencoders, on your CSV files."""
 
 
-app.command(name="detect")(detect)
-app.command(name="denoise")(denoise)
-app.command(name="generate")(generate)
-app.command(name="retrieve")(retrieve)
+app.command(name="detect", cls=Command)(detect)
+app.command(name="denoise", cls=Command)(denoise)
+app.command(name="generate", cls=Command)(generate)
+app.command(name="retrieve", cls=Command)(retrieve)
 
 
 def main():

@@ -1,24 +1,17 @@
-"""What every ``aeguard`` command shares: the error exit, the Keras start-up, model loading."""
+"""What the ``aeguard`` commands share: the Keras start-up, model loading, figure files."""
 
 import os
 import sys
 import tempfile
+from pathlib import Path
 
-import typer
+from .errors import InputError
 
-from .tables import InputError
-
-#: Exit status for mistakes the user can fix; click uses it for usage errors too.
-USER_ERROR = 2
+#: ``--seed``'s range, as typer options take it: NumPy's seeds.
+SEED_RANGE = {"min": 0, "max": 2**32 - 1}
 
 #: Figure formats the commands write (by suffix).
 FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
-
-
-def fail(err):
-    """Print ``error: <message>`` as one line on stderr and exit with status 2."""
-    typer.echo(f"error: {' '.join(str(err).split())}", err=True)
-    raise typer.Exit(code=USER_ERROR) from None
 
 
 def start_backend():
@@ -51,12 +44,6 @@ def start_backend():
                 sys.stderr.write(captured.read().decode("utf-8", errors="replace"))
 
 
-def check_seed(seed):
-    """``--seed`` must be None or an int in NumPy's seed range."""
-    if seed is not None and not 0 <= seed < 2**32:
-        raise InputError(f"--seed must be an integer from 0 to 4294967295; got {seed}")
-
-
 def check_figure_path(path, option):
     """A figure is written as .png, .svg or .pdf, chosen by the file's suffix."""
     if path.suffix.lower() not in FIGURE_SUFFIXES:
@@ -78,3 +65,38 @@ def load_model(path):
         raise InputError(f"no model file at {str(path)!r}")
     start_backend()
     return load(path)
+
+
+def check_writable(path, *, force, option):
+    """Fail early if a file cannot be written, or exists and ``force`` is false.
+
+    Checked before any training, so that a long fit does not end in an error.
+
+    Parameters
+    ----------
+    path : Path
+        The file to be written.
+    force : bool
+        Whether an existing file may be replaced.
+    option : str
+        The option that named the file, for the message (``"--output"``).
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(f"{option} {str(path)!r} is a directory")
+    if path.exists() and not force:
+        raise InputError(f"{str(path)!r} exists; use --force to replace it")
+    # The file is written beside its final name (then renamed), and missing
+    # directories are created, so the nearest existing ancestor must accept files.
+    parent = path.absolute().parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise InputError(f"cannot write {str(path)!r}: {str(parent)!r} is not a directory")
+    # Try it: permission bits say nothing for root or on read-only file systems.
+    try:
+        tempfile.TemporaryFile(dir=parent).close()
+    except OSError as err:
+        raise InputError(
+            f"cannot write {str(path)!r}: {err.strerror or err} in {str(parent)!r}"
+        ) from None

@@ -5,10 +5,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from ._common import check_seed, fail, load_model, start_backend
-from ..estimators.denoise import NOISES
-from .items import check_output, default_output, read_items, read_new_items, write_items
-from .tables import InputError, check_writable
+from ._common import SEED_RANGE, check_writable, load_model, start_backend
+from .errors import InputError
 
 
 def denoise(
@@ -24,7 +22,7 @@ def denoise(
                      "--save-model).", show_default=False),
     ] = None,
     fit: Annotated[
-        bool, typer.Option("--fit", help="Train a Denoiser on the input itself (self-supervised: "
+        bool, typer.Option("--fit", metavar="", help="Train a Denoiser on the input itself (self-supervised: "
                            "it learns to undo --noise injected into the input).")
     ] = False,
     output: Annotated[
@@ -37,65 +35,57 @@ def denoise(
         str, typer.Option("--noise", help="With --fit: gaussian, salt_pepper or mask.")
     ] = "gaussian",
     noise_level: Annotated[
-        float, typer.Option("--noise-level", help="With --fit: the noise's standard deviation "
+        float, typer.Option("--noise-level", min=0, help="With --fit: the noise's standard deviation "
                             "(gaussian; in [0, 1] units for images, standard deviations for rows) "
                             "or the fraction of values hit.")
     ] = 0.2,
     epochs: Annotated[
-        Optional[int], typer.Option("--epochs", help="With --fit: maximum training epochs.",
+        Optional[int], typer.Option("--epochs", min=1, help="With --fit: maximum training epochs.",
                                     show_default=False)
     ] = None,
     seed: Annotated[
-        Optional[int], typer.Option("--seed", help="With --fit: seed for reproducible results.",
+        Optional[int], typer.Option("--seed", **SEED_RANGE, help="With --fit: seed for reproducible results.",
                                     show_default=False)
     ] = None,
     save_model: Annotated[
         Optional[Path], typer.Option("--save-model", help="With --fit: save the trained "
                                      "Denoiser here.", show_default=False)
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace existing outputs.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace existing outputs.", metavar="")] = False,
 ):
     """Denoise images or rows with a saved Denoiser (--model) or one trained on them (--fit)."""
-    try:
-        if (model is None) == (not fit):
-            raise InputError("give either --model MODEL (a saved Denoiser) or --fit")
-        if model is not None:
-            for name, given in (("--epochs", epochs), ("--seed", seed), ("--save-model", save_model)):
-                if given is not None:
-                    raise InputError(f"{name} needs --fit; a saved model is used as it is")
-        if noise not in NOISES:
-            raise InputError(f"--noise must be one of {', '.join(NOISES)}; got {noise!r}")
-        if not noise_level >= 0:
-            raise InputError(f"--noise-level must be at least 0; got {noise_level}")
-        if epochs is not None and epochs < 1:
-            raise InputError(f"--epochs must be at least 1; got {epochs}")
-        check_seed(seed)
+    from .items import check_output, default_output, read_items, read_new_items, write_items
+
+    if (model is None) == (not fit):
+        raise InputError("give either --model MODEL (a saved Denoiser) or --fit")
+    if model is not None:
+        for name, given in (("--epochs", epochs), ("--seed", seed), ("--save-model", save_model)):
+            if given is not None:
+                raise InputError(f"{name} needs --fit; a saved model is used as it is")
+    if save_model is not None:
+        check_writable(save_model, force=force, option="--save-model")
+    if model is not None:
+        denoiser = load_model(model)
+        if type(denoiser).__name__ != "Denoiser":
+            raise InputError(f"{str(model)!r} holds a {type(denoiser).__name__}; aeguard "
+                             "denoise needs a Denoiser")
+        items = read_items(input, denoiser)
+    else:
+        items = read_new_items(input)
+    output = output if output is not None else default_output(input, items.kind)
+    if output.resolve() == input.resolve():
+        raise InputError("--output is the input; choose another name")
+    check_output(output, items.kind, force=force)
+    if fit:
+        from ..estimators.denoise import Denoiser
+
+        start_backend()
+        denoiser = Denoiser(noise=noise, noise_level=noise_level,
+                            epochs=epochs if epochs is not None else "auto",
+                            random_state=seed).fit(items.X)
         if save_model is not None:
-            check_writable(save_model, force=force, option="--save-model")
-        if model is not None:
-            denoiser = load_model(model)
-            if type(denoiser).__name__ != "Denoiser":
-                raise InputError(f"{str(model)!r} holds a {type(denoiser).__name__}; aeguard "
-                                 "denoise needs a Denoiser")
-            items = read_items(input, denoiser)
-        else:
-            items = read_new_items(input)
-        output = output if output is not None else default_output(input, items.kind)
-        if output.resolve() == input.resolve():
-            raise InputError("--output is the input; choose another name")
-        check_output(output, items.kind, force=force)
-        if fit:
-            from ..estimators.denoise import Denoiser
+            from ..persistence import save
 
-            start_backend()
-            denoiser = Denoiser(noise=noise, noise_level=noise_level,
-                                epochs=epochs if epochs is not None else "auto",
-                                random_state=seed).fit(items.X)
-            if save_model is not None:
-                from ..persistence import save
-
-                save(denoiser, save_model)
-        write_items(output, items, denoiser.transform(items.X))
-    except (ValueError, OSError) as err:
-        fail(err)
+            save(denoiser, save_model)
+    write_items(output, items, denoiser.transform(items.X))
     typer.echo(f"denoised {len(items.names)} items; wrote {output}")

@@ -7,8 +7,8 @@ from typing import Annotated, Optional
 import numpy as np
 import typer
 
-from ._common import FIGURE_SUFFIXES, check_seed, fail, load_model, write_figure
-from .tables import InputError, check_writable
+from ._common import FIGURE_SUFFIXES, SEED_RANGE, check_writable, load_model, write_figure
+from .errors import InputError
 
 #: Output suffixes besides figures (image models): arrays and rows (any model).
 ARRAY_SUFFIXES = (".npy", ".csv")
@@ -29,7 +29,7 @@ def generate(
             show_default=False,
         ),
     ],
-    n: Annotated[int, typer.Option("--n", "-n", help="Number of samples.")] = 64,
+    n: Annotated[int, typer.Option("--n", "-n", min=1, help="Number of samples.")] = 64,
     label: Annotated[
         Optional[str],
         typer.Option(
@@ -41,39 +41,33 @@ def generate(
     ] = None,
     seed: Annotated[
         Optional[int],
-        typer.Option("--seed", help="Seed of the draws: the same samples every time.",
+        typer.Option("--seed", **SEED_RANGE, help="Seed of the draws: the same samples every time.",
                      show_default=False),
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing output.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing output.", metavar="")] = False,
 ):
     """Generate new samples from a saved VAE: decode draws from its prior."""
-    try:
-        suffix = output.suffix.lower()
-        if suffix not in FIGURE_SUFFIXES + ARRAY_SUFFIXES:
-            raise InputError(
-                f"--output must end in {', '.join(FIGURE_SUFFIXES + ARRAY_SUFFIXES)}; "
-                f"got {output.name!r}"
-            )
-        if n < 1:
-            raise InputError(f"--n must be at least 1; got {n}")
-        check_seed(seed)
-        check_writable(output, force=force, option="--output")
-        vae = load_model(model)
-        if not hasattr(vae, "sample"):
-            raise InputError(
-                f"{str(model)!r} holds a {type(vae).__name__}; aeguard generate needs a "
-                "VAEDetector"
-            )
-        y = _label_value(vae, label)
-        is_image = len(vae.input_shape_) > 1
-        if suffix in FIGURE_SUFFIXES and not is_image:
-            raise InputError("a figure needs a model of images; write .npy or .csv instead")
-        if suffix == ".csv" and is_image:
-            raise InputError("a .csv holds table rows; write images to .npy or a figure")
-        samples = vae.sample(n, y=y, random_state=seed)
-        _write(samples, vae, output, suffix, label)
-    except (ValueError, OSError) as err:
-        fail(err)
+    suffix = output.suffix.lower()
+    if suffix not in FIGURE_SUFFIXES + ARRAY_SUFFIXES:
+        raise InputError(
+            f"--output must end in {', '.join(FIGURE_SUFFIXES + ARRAY_SUFFIXES)}; "
+            f"got {output.name!r}"
+        )
+    check_writable(output, force=force, option="--output")
+    vae = load_model(model)
+    if not hasattr(vae, "sample"):
+        raise InputError(
+            f"{str(model)!r} holds a {type(vae).__name__}; aeguard generate needs a "
+            "VAEDetector"
+        )
+    y = _label_value(vae, label)
+    is_image = len(vae.input_shape_) > 1
+    if suffix in FIGURE_SUFFIXES and not is_image:
+        raise InputError("a figure needs a model of images; write .npy or .csv instead")
+    if suffix == ".csv" and is_image:
+        raise InputError("a .csv holds table rows; write images to .npy or a figure")
+    samples = vae.sample(n, y=y, random_state=seed)
+    _write(samples, vae, output, suffix, label)
     typer.echo(f"wrote {n} samples to {output}")
 
 

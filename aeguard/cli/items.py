@@ -10,7 +10,9 @@ from pathlib import Path
 import numpy as np
 
 from .._files import atomic_write
-from .tables import InputError, check_finite, check_writable, read_table, select_features
+from ._common import check_writable
+from .errors import InputError
+from .tables import check_finite, read_table, select_features
 
 #: Image files read from a folder (by Pillow, which matplotlib requires).
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff")

@@ -6,9 +6,8 @@ from typing import Annotated, Optional
 import numpy as np
 import typer
 
-from ._common import check_figure_path, fail, load_model, write_figure
-from .items import read_items
-from .tables import InputError, check_writable
+from ._common import check_figure_path, check_writable, load_model, write_figure
+from .errors import InputError
 
 #: Queries drawn by --plot (the first ones).
 MAX_PLOT_QUERIES = 10
@@ -30,7 +29,7 @@ def retrieve(
                            show_default=False),
     ],
     *,
-    k: Annotated[int, typer.Option("-k", help="Neighbours per query.")] = 10,
+    k: Annotated[int, typer.Option("-k", min=1, help="Neighbours per query.")] = 10,
     metric: Annotated[
         str, typer.Option("--metric", help="Latent distance: euclidean or cosine.")
     ] = "euclidean",
@@ -44,39 +43,36 @@ def retrieve(
         typer.Option("--plot", help=f"Draw the first {MAX_PLOT_QUERIES} queries beside their "
                      "neighbours (.png, .svg or .pdf; image models).", show_default=False),
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing plot.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing plot.", metavar="")] = False,
 ):
     """Find each query's nearest gallery items in a saved model's latent space.
 
     Prints one line per (query, rank): the query, the rank, the gallery item and the latent
     distance. Items are named by file name (folders) or 0-based position.
     """
-    try:
-        if k < 1:
-            raise InputError(f"-k must be at least 1; got {k}")
-        if plot is not None:
-            check_figure_path(plot, "--plot")
-            check_writable(plot, force=force, option="--plot")
-        detector = load_model(model)
-        if not hasattr(detector, "kneighbors"):
-            raise InputError(f"{str(model)!r} holds a {type(detector).__name__}, which has no "
-                             "latent space to search; use an AEDetector or VAEDetector")
-        if getattr(detector, "conditional", False):
-            raise InputError("a conditional VAE needs class labels to encode items; retrieve "
-                             "with an unconditional model")
-        if plot is not None and len(detector.input_shape_) < 2:
-            raise InputError("--plot draws images; this model takes table rows")
-        gallery_items, query_items = read_items(gallery, detector), read_items(query, detector)
-        X_gallery, gallery_names = gallery_items.X, gallery_items.names
-        X_query, query_names = query_items.X, query_items.names
-        if k > len(X_gallery):
-            raise InputError(f"-k {k} is more than the {len(X_gallery)} gallery items")
-        detector.index(X_gallery, metric=metric, backend=backend)
-        distances, indices = detector.kneighbors(X_query, n_neighbors=k)
-        if plot is not None:
-            _write_plot(plot, X_query, query_names, X_gallery, distances, indices)
-    except (ValueError, OSError) as err:
-        fail(err)
+    from .items import read_items
+
+    if plot is not None:
+        check_figure_path(plot, "--plot")
+        check_writable(plot, force=force, option="--plot")
+    detector = load_model(model)
+    if not hasattr(detector, "kneighbors"):
+        raise InputError(f"{str(model)!r} holds a {type(detector).__name__}, which has no "
+                         "latent space to search; use an AEDetector or VAEDetector")
+    if getattr(detector, "conditional", False):
+        raise InputError("a conditional VAE needs class labels to encode items; retrieve "
+                         "with an unconditional model")
+    if plot is not None and len(detector.input_shape_) < 2:
+        raise InputError("--plot draws images; this model takes table rows")
+    gallery_items, query_items = read_items(gallery, detector), read_items(query, detector)
+    X_gallery, gallery_names = gallery_items.X, gallery_items.names
+    X_query, query_names = query_items.X, query_items.names
+    if k > len(X_gallery):
+        raise InputError(f"-k {k} is more than the {len(X_gallery)} gallery items")
+    detector.index(X_gallery, metric=metric, backend=backend)
+    distances, indices = detector.kneighbors(X_query, n_neighbors=k)
+    if plot is not None:
+        _write_plot(plot, X_query, query_names, X_gallery, distances, indices)
     width = max(len(n) for n in query_names + gallery_names + ["gallery item"])
     typer.echo(f"{'query':<{width}}  {'rank':>4}  {'gallery item':<{width}}  distance")
     for name, row_d, row_i in zip(query_names, distances, indices):

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .tables import InputError
 from ..timeseries import flagged_intervals
+from .errors import InputError
 
 #: Share of a column's values that must parse as dates for it to be the time column.
 MIN_PARSED_SHARE = 0.95
@@ -45,6 +45,13 @@ class Series:
     order: np.ndarray
     time_column: object = None
     notes: list = field(default_factory=list)
+
+    def to_file_order(self, values):
+        """Per-row values in time order (one per row of ``frame``), put back in file order."""
+        values = np.asarray(values)
+        in_file_order = np.empty_like(values)
+        in_file_order[self.order] = values
+        return in_file_order
 
 
 def find_time_column(frame, explicit=None):

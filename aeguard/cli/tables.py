@@ -7,7 +7,6 @@ option involved; the CLI prints it and exits with status 2.
 
 import csv
 import re
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..estimators._base import is_numeric_or_bool
+from ..estimators.validation import is_numeric_or_bool
+from .errors import InputError, one_line
 
 #: Column names (compared case-insensitively, spaces trimmed) that hold
 #: ground truth or earlier results rather than measurements. Fitting on a label
@@ -46,10 +46,6 @@ WRITE_CHUNK_ROWS = 100_000
 
 #: Column names listed in full in an error message before it abbreviates.
 MAX_NAMES_SHOWN = 20
-
-
-class InputError(ValueError):
-    """A problem with the user's files or options, described in one line."""
 
 
 @dataclass
@@ -162,7 +158,7 @@ def read_table(path):
     except pd.errors.EmptyDataError:
         raise InputError(f"{str(path)!r} is empty") from None
     except pd.errors.ParserError as err:
-        raise InputError(f"cannot parse {str(path)!r} as CSV: {_one_line(err)}") from None
+        raise InputError(f"cannot parse {str(path)!r} as CSV: {one_line(err)}") from None
     except UnicodeDecodeError as err:
         raise InputError(
             f"{str(path)!r} is not UTF-8 text (byte {err.object[err.start]:#04x} at position "
@@ -304,69 +300,11 @@ def check_finite(frame, features):
     )
 
 
-def top_columns(errors, names, k=3):
-    """Name the features with the largest errors in each row, most important first.
-
-    Parameters
-    ----------
-    errors : ndarray of shape (n_samples, n_features)
-        Per-feature errors, e.g. ``AEDetector.feature_scores``.
-    names : list of str
-        Feature names, one per column of ``errors``.
-    k : int, default=3
-        How many names per row (fewer when there are fewer features).
-
-    Returns
-    -------
-    top : list of str
-        For each row, up to ``k`` names joined by commas, e.g. ``"b,a,c"``.
-    """
-    names = np.asarray(names, dtype=object)
-    # A stable sort breaks ties by column order, so the output is deterministic.
-    order = np.argsort(-np.asarray(errors), axis=1, kind="stable")[:, : min(k, len(names))]
-    return [",".join(row) for row in names[order]]
-
-
 def default_output_path(input_path):
     """``data.csv`` -> ``data.scores.csv``, beside the input."""
     input_path = Path(input_path)
     stem = input_path.name[:-4] if input_path.name.lower().endswith(".csv") else input_path.name
     return input_path.with_name(f"{stem}.scores.csv")
-
-
-def check_writable(path, *, force, option):
-    """Fail early if a file cannot be written, or exists and ``force`` is false.
-
-    Checked before any training, so that a long fit does not end in an error.
-
-    Parameters
-    ----------
-    path : Path
-        The file to be written.
-    force : bool
-        Whether an existing file may be replaced.
-    option : str
-        The option that named the file, for the message (``"--output"``).
-    """
-    path = Path(path)
-    if path.is_dir():
-        raise InputError(f"{option} {str(path)!r} is a directory")
-    if path.exists() and not force:
-        raise InputError(f"{str(path)!r} exists; use --force to replace it")
-    # The file is written beside its final name (then renamed), and missing
-    # directories are created, so the nearest existing ancestor must accept files.
-    parent = path.absolute().parent
-    while not parent.exists():
-        parent = parent.parent
-    if not parent.is_dir():
-        raise InputError(f"cannot write {str(path)!r}: {str(parent)!r} is not a directory")
-    # Try it: permission bits say nothing for root or on read-only file systems.
-    try:
-        tempfile.TemporaryFile(dir=parent).close()
-    except OSError as err:
-        raise InputError(
-            f"cannot write {str(path)!r}: {err.strerror or err} in {str(parent)!r}"
-        ) from None
 
 
 def write_scores(table, path, new_columns):
@@ -445,7 +383,3 @@ def _join(names, limit=MAX_NAMES_SHOWN):
     if len(names) <= limit:
         return ", ".join(names)
     return ", ".join(names[:limit]) + f", ... ({len(names) - limit} more)"
-
-
-def _one_line(err):
-    return " ".join(str(err).split())

@@ -1,11 +1,13 @@
-"""Machinery shared by every aeguard estimator.
+"""Machinery shared by the aeguard estimators.
 
-Data validation (tabular rows and images), preprocessing, network sizing,
-the fit loop, batched scoring, and the state that pickling and model files
-carry. The estimators in :mod:`aeguard.estimators` add only what differs.
+The training set-up and pickling of every estimator (:class:`KerasStateMixin`),
+and, for the estimators of independent rows and images
+(:class:`BaseAutoencoder`), data validation, preprocessing, network sizing and
+batched scoring. Each estimator's own module adds only what differs.
 """
 
 import math
+import sys
 import warnings
 from numbers import Integral, Real
 
@@ -16,6 +18,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._params import Interval, Options, PositiveInts, RandomState, validate_params
 from ._preprocessing import AUTO_PREPROCESSING, Scaler
+from .validation import reject_non_numeric_columns
 
 #: Attributes holding Keras models: rebuilt from ``_network`` + weights when
 #: unpickling or loading, never serialised as Keras objects.
@@ -74,17 +77,17 @@ def auto_epochs(n_train, batch_size, steps=300, low=10, high=30):
 
     The detectors' default of 300 steps is short on purpose: training data
     for a detector usually holds some anomalies, and a long training run
-    learns to reconstruct them too; on the ADBench sets (bench/adbench.py) a
-    short run ranks anomalies better and is faster.
+    learns to reconstruct them too; on the ADBench tabular sets a short run
+    ranked anomalies better, and is faster.
     """
     steps_per_epoch = math.ceil(n_train / batch_size)
     return int(np.clip(math.ceil(steps / steps_per_epoch), low, high))
 
 
 class KerasStateMixin:
-    """Pickling for estimators holding Keras models built from a ``_network`` spec.
+    """Training and pickling for estimators holding Keras models built from a ``_network`` spec.
 
-    ``__getstate__`` swaps the Keras models (``KERAS_ATTRIBUTES``) for their
+    :meth:`_train_network` is the one training set-up; ``__getstate__`` swaps the Keras models (``KERAS_ATTRIBUTES``) for their
     weights; ``__setstate__`` rebuilds them with aeguard's own builders. Model
     files (:mod:`aeguard.persistence`) rely on ``_restore_networks`` too.
     """
@@ -103,6 +106,53 @@ class KerasStateMixin:
         self.__dict__.update(state)
         if weights is not None:
             self._restore_networks(weights)
+
+    def _train_network(self, inputs, target, rng, seed):
+        """Build ``self._network`` and train it on ``inputs -> target``: every estimator's set-up.
+
+        Holds out ``validation_fraction`` of the rows for early stopping,
+        resolves ``batch_size`` and ``epochs`` (``"auto"``: the estimator's
+        :meth:`_epochs_rule`), seeds Keras with ``seed`` and trains with the
+        estimator's :meth:`_training_options`. Sets ``model_``, ``encoder_``,
+        ``decoder_``, ``batch_size_``, ``history_``, ``best_epoch_`` and
+        ``n_epochs_``.
+        """
+        from ..networks import training
+
+        train_idx, val_idx = split_validation(training.n_rows(inputs), self.validation_fraction,
+                                              rng)
+        options = self._training_options()
+        validation = None
+        if len(val_idx):
+            val_inputs = training.take_rows(inputs, val_idx)
+            if options.get("corrupt") is not None:  # one fixed draw of noise
+                val_inputs = options["corrupt"](val_inputs, np.random.default_rng(seed))
+            validation = (val_inputs, target[val_idx])
+        n_train = len(train_idx)
+        if self.verbose:
+            print(f"training on {self._describe_training_data(inputs)} ...", file=sys.stderr,
+                  flush=True)
+        self.batch_size_ = resolve_batch_size(self.batch_size, n_train)
+        if self.epochs == "auto":
+            max_epochs = auto_epochs(n_train, self.batch_size_, *self._epochs_rule())
+        else:
+            max_epochs = self.epochs
+        with training.seeded(seed):
+            self.model_, self.encoder_, self.decoder_ = training.build_networks(self._network)
+            self.history_, self.best_epoch_ = training.train(
+                self.model_,
+                training.take_rows(inputs, train_idx),
+                target[train_idx],
+                validation=validation,
+                epochs=max_epochs,
+                batch_size=self.batch_size_,
+                learning_rate=self.learning_rate,
+                patience=self.patience,
+                verbose=self.verbose,
+                seed=seed,
+                **options,
+            )
+        self.n_epochs_ = len(self.history_["loss"])
 
     def _restore_networks(self, weights):
         """Rebuild the Keras models from ``_network`` and set their weights."""
@@ -231,8 +281,6 @@ class BaseAutoencoder(KerasStateMixin, BaseEstimator):
         ``clean``. ``labels`` (one-hot, aligned with X) become the network's
         second input when given: a conditional network's class.
         """
-        from ..networks import training as _training
-
         validate_params(self, self._constraints)
         for name in ("hidden_units_", "filters_"):  # from an earlier fit of another architecture
             self.__dict__.pop(name, None)
@@ -254,38 +302,7 @@ class BaseAutoencoder(KerasStateMixin, BaseEstimator):
         self._network = self._network_spec(X, self._output_activation(target))
 
         inputs = Xs if labels is None else (Xs, labels)
-        train_idx, val_idx = split_validation(len(Xs), self.validation_fraction, rng)
-        take = _training.take_rows
-        options = self._training_options()
-        validation = None
-        if len(val_idx):
-            val_inputs = take(inputs, val_idx)
-            if options.get("corrupt") is not None:  # one fixed draw of noise
-                val_inputs = options["corrupt"](val_inputs, np.random.default_rng(seed))
-            validation = (val_inputs, target[val_idx])
-        n_train = len(train_idx)
-        self.batch_size_ = resolve_batch_size(self.batch_size, n_train)
-        if self.epochs == "auto":
-            max_epochs = auto_epochs(n_train, self.batch_size_, *self._epochs_rule())
-        else:
-            max_epochs = self.epochs
-
-        with _training.seeded(seed):
-            self.model_, self.encoder_, self.decoder_ = _training.build_networks(self._network)
-            self.history_, self.best_epoch_ = _training.train(
-                self.model_,
-                take(inputs, train_idx),
-                target[train_idx],
-                validation=validation,
-                epochs=max_epochs,
-                batch_size=self.batch_size_,
-                learning_rate=self.learning_rate,
-                patience=self.patience,
-                verbose=self.verbose,
-                seed=seed,
-                **options,
-            )
-        self.n_epochs_ = len(self.history_["loss"])
+        self._train_network(inputs, target, rng, seed)
         return Xs
 
     def _validate_clean(self, clean, X):
@@ -301,6 +318,16 @@ class BaseAutoencoder(KerasStateMixin, BaseEstimator):
 
     def _before_training(self, C, target):
         """Hook: see the clean training data (raw and scaled) before the network is built."""
+
+    def _describe_training_data(self, inputs):
+        """What the network trains on, in words, for the progress display."""
+        from ..networks.training import n_rows
+
+        X = inputs[0] if isinstance(inputs, tuple) else inputs
+        if self._fitted_on_images():
+            shape = " x ".join(str(s) for s in self.input_shape_)
+            return f"{n_rows(inputs):,} images of {shape}"
+        return f"{n_rows(inputs):,} rows x {X.shape[1]} columns"
 
     def _epochs_rule(self):
         """``(steps, low, high)`` of ``epochs="auto"``: see :func:`auto_epochs`."""
@@ -397,26 +424,6 @@ def _ndim(X):
     ndim = getattr(X, "ndim", None)
     # np.asarray, not np.ndim: array-likes may implement only __array__.
     return ndim if ndim is not None else np.asarray(X).ndim
-
-
-def is_numeric_or_bool(dtype):
-    """Whether a pandas column dtype can be a feature (numbers, or true/false)."""
-    import pandas as pd
-
-    return pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
-
-
-def reject_non_numeric_columns(X, estimator_name):
-    """A DataFrame with text or other non-numeric columns gets a TypeError naming them."""
-    dtypes = getattr(X, "dtypes", None)
-    if dtypes is None or not hasattr(dtypes, "items"):
-        return
-    bad = [str(name) for name, dtype in dtypes.items() if not is_numeric_or_bool(dtype)]
-    if bad:
-        raise TypeError(
-            f"{estimator_name} needs numeric columns, but X has non-numeric columns {bad}. "
-            "Drop them or encode them as numbers first."
-        )
 
 
 def split_validation(n_samples, fraction, rng):

@@ -6,9 +6,10 @@ import numpy as np
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, OutlierMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import COMMON_CONSTRAINTS, BaseAutoencoder
-from ._params import Interval, Options
 from ..retrieval import NeighborsMixin
+from ._base import COMMON_CONSTRAINTS, BaseAutoencoder
+from ._detection import Detection, column_names, index_of, quantile_rule, top_columns
+from ._params import Interval, Options
 
 
 class AEDetector(
@@ -74,12 +75,14 @@ class AEDetector(
         validation loss), so anomalies in the training data are not learned.
         Every epoch re-ranks all rows, so a normal row left out early comes
         back once it is fitted. "auto" is ``min(0.5, 2 * contamination)``
-        (measured best on bench/adbench.py); 0 trains on every row.
+        (it ranked anomalies best on the ADBench tabular sets); 0 trains on
+        every row.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling and the validation split. An
         int gives identical scores run after run on the same machine.
     verbose : int, default=0
-        0 silent, 1 Keras progress bar, 2 one line per epoch.
+        0 silent; 1 a line naming the training data, then a progress line
+        redrawn on stderr; 2 the same line, then one line per epoch.
 
     Attributes
     ----------
@@ -98,6 +101,8 @@ class AEDetector(
         Width of the code actually used.
     architecture_ : str
         The network family actually used ("dense" or "conv2d").
+    trim_fraction_ : float
+        Fraction of worst-reconstructed training rows left out of each epoch.
     preprocessing_ : str or None
         The scaling actually used.
     input_shape_ : tuple of int
@@ -193,6 +198,7 @@ class AEDetector(
         from ..networks.training import forward
 
         Xs = self._fit_autoencoder(X)
+        self.trim_fraction_ = self._trim_fraction()
         train_scores = self._scores_from_scaled(Xs)
         self.threshold_ = float(np.quantile(train_scores, 1.0 - self.contamination))
         self._set_gallery(forward(self.encoder_, Xs))
@@ -206,7 +212,7 @@ class AEDetector(
         if self.trim_fraction == "auto":
             # Twice the expected anomaly fraction: contamination is a guess, and
             # the rows just below the worst are the likeliest missed anomalies.
-            # On bench/adbench.py this beat trimming 1x contamination at every
+            # On the ADBench tabular sets this beat trimming 1x contamination at every
             # seed tried.
             return min(0.5, 2 * self.contamination)
         return self.trim_fraction
@@ -246,6 +252,51 @@ class AEDetector(
             Mean squared reconstruction error in the preprocessed scale.
         """
         return self._scores_from_scaled(self._scaled(X))
+
+    def detect(self, X, *, threshold=None):
+        """Score X and report what is anomalous, in one call.
+
+        What ``aeguard detect`` prints and writes for independent rows,
+        without the command line.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, h, w[, c])
+            Data of the kind seen in ``fit``.
+        threshold : float, default=None
+            Flag samples above this score instead of ``threshold_``.
+
+        Returns
+        -------
+        detection : Detection
+            Scores, flags, ``feature_scores`` (one column per feature, or
+            per value of an image), top columns, and the threshold with its
+            rule; ``intervals`` is None, as samples have no order.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from aeguard import AEDetector
+        >>> X = np.random.default_rng(0).normal(size=(300, 3))
+        >>> result = AEDetector(epochs=2, random_state=0).fit(X).detect(X)
+        >>> result.n_flagged, result.threshold_rule
+        (30, "the 0.9 quantile of the training rows' scores (contamination 0.1)")
+        """
+        return self._detection(X, self.score_samples(X), self.feature_scores(X), threshold)
+
+    def _detection(self, X, scores, errors, threshold):
+        """The :class:`Detection` of already computed scores and feature scores."""
+        if threshold is None:
+            threshold, rule = self.threshold_, quantile_rule(self.contamination)
+        else:
+            threshold, rule = float(threshold), "given by the caller"
+        errors = errors.reshape(len(errors), -1)
+        names = column_names(self)
+        return Detection(
+            scores=scores, is_anomaly=scores > threshold, feature_scores=errors, columns=names,
+            top_columns=top_columns(errors, names), threshold=threshold, threshold_rule=rule,
+            index=index_of(X),
+        )
 
     def decision_function(self, X):
         """``threshold_ - score_samples(X)``: negative for outliers (scikit-learn's sign).

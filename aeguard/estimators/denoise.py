@@ -16,8 +16,7 @@ NOISES = ("gaussian", "salt_pepper", "mask")
 class Denoiser(TransformerMixin, BaseAutoencoder):
     """Learned denoiser for tabular rows and images; ``transform`` returns the cleaned data.
 
-    Two ways to train. **Supervised**, as in the seeds'
-    ``denoise_AE.fit(noisy, clean)``: ``fit(X_noisy, y=X_clean)`` learns to
+    Two ways to train. **Supervised**: ``fit(X_noisy, y=X_clean)`` learns to
     map the noisy samples to their clean versions (y must have X's shape).
     **Self-supervised**: ``fit(X)`` (or a 1-D y, such as the labels a
     Pipeline passes on) corrupts X afresh in every batch of every epoch with ``noise``
@@ -72,7 +71,8 @@ class Denoiser(TransformerMixin, BaseAutoencoder):
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, shuffling, the split and the injected noise.
     verbose : int, default=0
-        0 silent, 1 a progress line, 2 one line per epoch.
+        0 silent; 1 a line naming the training data, then a progress line
+        redrawn on stderr; 2 the same line, then one line per epoch.
 
     Attributes
     ----------

@@ -9,22 +9,18 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import timeseries
-from ._base import (
-    COMMON_CONSTRAINTS,
-    KerasStateMixin,
-    reject_non_numeric_columns,
-    resolve_batch_size,
-    split_validation,
-)
+from ._base import COMMON_CONSTRAINTS, KerasStateMixin
+from ._detection import Detection, column_names, index_of, quantile_rule, top_columns
 from ._params import Interval, Options, validate_params
 from ._preprocessing import Scaler
+from .validation import reject_non_numeric_columns
+
+#: The networks of ``model``.
+NETWORKS = ("conv", "dense", "lstm", "vae")
 
 #: At most this many training windows (the stride grows beyond it), bounding
 #: the memory and time of fitting on very long series.
 MAX_TRAINING_WINDOWS = 50_000
-
-#: Windows scored per forward pass.
-SCORING_CHUNK = 4096
 
 
 class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
@@ -110,7 +106,8 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, shuffling and the validation split.
     verbose : int, default=0
-        0 silent, 1 a progress line on stderr, 2 one line per epoch.
+        0 silent; 1 a line naming the training data, then a progress line
+        redrawn on stderr; 2 the same line, then one line per epoch.
 
     Attributes
     ----------
@@ -120,6 +117,8 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
         Step between training windows actually used.
     smoothing_ : int
         Rows of the trailing mean, as fitted (the threshold was set with it).
+    trim_fraction_ : float
+        Fraction of worst-reconstructed training windows left out of each epoch.
     threshold_ : float
         Rows scoring above it are anomalies.
     n_train_rows_ : int
@@ -137,13 +136,11 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
 
     Notes
     -----
-    ``smoothing`` trades point faults for long ones. Measured with
-    ``bench/skab.py`` and ``bench/nab.py`` (seeds 0 and 1, otherwise
-    defaults): on SKAB's valve1 files, whose faults last about 400 rows,
-    ``smoothing=8`` raises F1 from 0.746 / 0.742 to 0.784 / 0.783; on the NAB
-    subset, where many anomalies are short and NAB rewards the earliest alarm,
-    it lowers the standard-profile score from 25.2 / 31.1 to 18.8 / 14.1. So
-    the default scores each row on its own.
+    ``smoothing`` trades point faults for long ones: on the SKAB benchmark,
+    whose faults last hundreds of rows, a trailing mean over 8 rows raises F1;
+    on NAB, where many anomalies are short and the earliest alarm counts, it
+    lowers the score. So the default scores each row on its own; the
+    project's benchmark notes give the figures.
 
     Examples
     --------
@@ -167,7 +164,7 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
         "window": [Options("auto"), Interval(Integral, 2, None)],
         "stride": [Interval(Integral, 1, None)],
         "smoothing": [Interval(Integral, 1, None)],
-        "model": [Options("conv", "dense", "lstm", "vae")],
+        "model": [Options(*NETWORKS)],
         "train_size": [Options(None), Interval(Integral, 2, None),
                        Interval(Real, 0, 1, closed="right")],
         "trim_fraction": [Options("auto"), Interval(Real, 0, 0.9)],
@@ -235,8 +232,6 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
         self : object
             Fitted estimator.
         """
-        from ..networks import training as _training
-
         validate_params(self, self._constraints)
         X = self._validate(X, reset=True)
         n_train = self._n_train_rows(len(X))
@@ -250,6 +245,7 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
                 f"{self.window_} rows; give a longer series (or train_size), or a smaller window."
             )
         self.smoothing_ = self.smoothing
+        self.trim_fraction_ = self._trim_fraction()
         n_windows = n_train - self.window_ + 1
         self.stride_ = max(self.stride, math.ceil(n_windows / MAX_TRAINING_WINDOWS))
         windows = self._to_network(
@@ -259,29 +255,7 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
 
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
-        train_idx, val_idx = split_validation(len(windows), self.validation_fraction, rng)
-        train, val = windows[train_idx], windows[val_idx]
-        self.batch_size_ = resolve_batch_size(self.batch_size, len(train))
-        steps_per_epoch = math.ceil(len(train) / self.batch_size_)
-        epochs = (
-            int(np.clip(math.ceil(1000 / steps_per_epoch), 10, 50))
-            if self.epochs == "auto" else self.epochs
-        )
-        with _training.seeded(seed):
-            self.model_, self.encoder_, self.decoder_ = _training.build_networks(self._network)
-            self.history_, self.best_epoch_ = _training.train(
-                self.model_, train, train,
-                validation=(val, val) if len(val) else None,
-                epochs=epochs,
-                batch_size=self.batch_size_,
-                learning_rate=self.learning_rate,
-                patience=self.patience,
-                verbose=self.verbose,
-                seed=seed,
-                trim=self._trim_fraction(),
-                loss=self._loss(),
-            )
-        self.n_epochs_ = len(self.history_["loss"])
+        self._train_network(windows, windows, rng, seed)
 
         train_scores = self._row_errors(Xs).mean(axis=1, dtype=np.float64)
         if self.contamination is not None:
@@ -330,13 +304,23 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
         }
         return {"builder": "dense", "kwargs": kwargs}
 
-    def _loss(self):
-        """Training loss: squared error, or the negative ELBO of the "vae" model."""
+    def _describe_training_data(self, windows):
+        part = (f"the first {self.n_train_rows_:,}" if self.train_size is not None
+                else f"all {self.n_train_rows_:,}")
+        return (f"{part} rows x {self.n_features_in_} columns (time series; "
+                f"{len(windows):,} windows of {self.window_} rows)")
+
+    def _epochs_rule(self):
+        """``epochs="auto"``: about 1,000 optimizer steps, 10 to 50 epochs."""
+        return 1000, 10, 50
+
+    def _training_options(self):
+        """Trimming, and the loss: squared error, or the negative ELBO of the "vae" model."""
         if self.model != "vae":
-            return "mse"
+            return {"trim": self.trim_fraction_}
         from ..networks.vae import gaussian_nll
 
-        return gaussian_nll
+        return {"trim": self.trim_fraction_, "loss": gaussian_nll}
 
     def _to_network(self, windows):
         """Windows (n, window, n_columns) in the shape the network takes."""
@@ -356,12 +340,12 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
 
     def _row_errors(self, Xs):
         """Per-row, per-column squared error of scaled rows (online mapping, smoothed)."""
-        from ..networks.training import forward
+        from ..networks.training import INFERENCE_CHUNK, forward
 
         window, n_columns = self.window_, Xs.shape[1]
 
         def chunks():
-            for first, windows in timeseries.iter_windows(Xs, window, SCORING_CHUNK):
+            for first, windows in timeseries.iter_windows(Xs, window, INFERENCE_CHUNK):
                 recon = forward(self.model_, self._to_network(windows))
                 yield first, np.square(recon.reshape(windows.shape) - windows)
 
@@ -431,8 +415,73 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
         """
         return np.where(self.decision_function(X) < 0, -1, 1)
 
+    def detect(self, X, *, threshold=None, max_gap=None):
+        """Score the series and report what is anomalous, in one call.
+
+        What ``aeguard detect`` prints and writes for a series, without the
+        command line: every row's score, flag and top columns, and the
+        anomalous intervals.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_rows, n_columns)
+            The series to score, rows in time order, at least ``window_`` rows.
+            A DataFrame's index labels the intervals.
+        threshold : float, default=None
+            Flag rows above this score instead of ``threshold_``.
+        max_gap : int, default=None
+            Flagged runs separated by at most this many normal rows are one
+            interval. None: a quarter of ``window_``.
+
+        Returns
+        -------
+        detection : Detection
+            Scores, flags, ``feature_scores``, top columns, the threshold and
+            its rule, and ``intervals`` (with ``is_open`` for an interval that
+            runs to the last row).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from aeguard import SeriesDetector
+        >>> t = np.arange(1000)
+        >>> X = np.column_stack([np.sin(2 * np.pi * t / 50), np.cos(2 * np.pi * t / 50)])
+        >>> X[900:905, 1] += 4  # a fault in the second column
+        >>> result = SeriesDetector(epochs=5, train_size=600, random_state=0).fit(X).detect(X)
+        >>> first = result.intervals.iloc[0]
+        >>> int(first.start) >= 900, first.top_columns.split(",")[0]
+        (True, 'x1')
+        """
+        errors = self.feature_scores(X)
+        scores = errors.mean(axis=1)
+        if threshold is None:
+            threshold, rule = self.threshold_, self._threshold_rule()
+        else:
+            threshold, rule = float(threshold), "given by the caller"
+        flags = scores > threshold
+        names = column_names(self)
+        index = index_of(X)
+        gap = self.window_ // 4 if max_gap is None else max_gap
+        intervals = timeseries.describe_intervals(
+            timeseries.flagged_intervals(flags, gap), scores, errors, names, flags=flags,
+            index=index,
+        )
+        return Detection(
+            scores=scores, is_anomaly=flags, feature_scores=errors, columns=names,
+            top_columns=top_columns(errors, names), threshold=threshold, threshold_rule=rule,
+            intervals=intervals, index=index,
+        )
+
+    def _threshold_rule(self):
+        if self.contamination is not None:
+            return quantile_rule(self.contamination)
+        return (f"{self.threshold_margin:g} x the {self.threshold_quantile:g} quantile of the "
+                "training rows' scores")
+
     def anomaly_intervals(self, X, max_gap=None):
         """Anomalous intervals: start, end, size, peak score and the columns that drove them.
+
+        The ``intervals`` of :meth:`detect`.
 
         Parameters
         ----------
@@ -446,22 +495,9 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
         -------
         intervals : DataFrame
             Columns ``start``, ``end`` (index labels of X, or row positions),
-            ``n_rows``, ``peak_score``, ``peak_at`` and ``top_columns`` (up to
-            three columns, most important first, comma-separated).
+            ``n_rows`` (from start to end), ``n_flagged`` (rows above the
+            threshold), ``peak_score``, ``peak_at``, ``top_columns`` (up to
+            three columns, most important first, comma-separated) and
+            ``is_open`` (the interval runs to the last row).
         """
-        return self._intervals(self.feature_scores(X), getattr(X, "index", None), max_gap)
-
-    def _intervals(self, errors, index=None, max_gap=None):
-        """Intervals from already computed :meth:`feature_scores` (avoids scoring twice)."""
-        scores = errors.mean(axis=1)
-        gap = self.window_ // 4 if max_gap is None else max_gap
-        intervals = timeseries.flagged_intervals(scores > self.threshold_, gap)
-        return timeseries.describe_intervals(
-            intervals, scores, errors, self._column_names(), index=index
-        )
-
-    def _column_names(self):
-        names = getattr(self, "feature_names_in_", None)
-        if names is None:
-            return [f"x{i}" for i in range(self.n_features_in_)]
-        return [str(n) for n in names]
+        return self.detect(X, max_gap=max_gap).intervals

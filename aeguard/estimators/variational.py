@@ -85,7 +85,7 @@ class VAEDetector(AEDetector):
     anomaly_score : {"reconstruction", "elbo"}, default="reconstruction"
         What ``score_samples`` returns. "reconstruction": the expected mean
         squared reconstruction error over ``n_draws`` draws from the
-        posterior, the quantity DESIGN.md and :class:`AEDetector` use, so the
+        posterior, the score :class:`AEDetector` uses, so the
         two detectors are interchangeable. "elbo": the negative evidence
         lower bound (KL weight 1) in nats, a bound on -log p(x) that also
         counts how unusual a sample's code is.
@@ -100,7 +100,8 @@ class VAEDetector(AEDetector):
         Seeds weight initialisation, shuffling, the validation split and the
         training draws. An int gives identical scores run after run.
     verbose : int, default=0
-        0 silent, 1 a progress line, 2 one line per epoch.
+        0 silent; 1 a line naming the training data, then a progress line
+        redrawn on stderr; 2 the same line, then one line per epoch.
 
     Attributes
     ----------
@@ -144,9 +145,9 @@ class VAEDetector(AEDetector):
     ``beta=1`` the code tends to learn the class too (the encoder sees the
     item), the decoder then leans on the code rather than the label, and
     :meth:`sample` draws the wrong class; ``beta`` around 4 keeps the class in
-    the label and the style in the code (on MNIST, bench/generation.py:
-    45 % of samples recognised as the requested digit with ``beta=1`` and
-    ``latent_dim=32``, 96 % with ``beta=4``). :meth:`transfer` without
+    the label and the style in the code (on MNIST, far more samples are
+    recognised as the requested digit with ``beta=4`` than with ``beta=1``).
+    :meth:`transfer` without
     source labels infers each item's class as the one under which it has
     the best ELBO. The scoring option is named ``anomaly_score`` rather than
     ``score``: an attribute ``score`` would hide the ``score`` method that
@@ -478,6 +479,24 @@ class VAEDetector(AEDetector):
         """
         Xs = self._scaled(X)
         return self._scores(Xs, self._labels(y, len(Xs), "score_samples"))
+
+    def detect(self, X, y=None, *, threshold=None):
+        """Score X and report what is anomalous, in one call (see :meth:`AEDetector.detect`).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, h, w[, c])
+            Data of the kind seen in ``fit``.
+        y : array-like of shape (n_samples,), default=None
+            Class labels; required for a conditional model.
+        threshold : float, default=None
+            Flag samples above this score instead of ``threshold_``.
+
+        Returns
+        -------
+        detection : Detection
+        """
+        return self._detection(X, self.score_samples(X, y), self.feature_scores(X, y), threshold)
 
     def decision_function(self, X, y=None):
         """``threshold_ - score_samples(X, y)``: negative for outliers (scikit-learn's sign).

@@ -14,9 +14,9 @@ import numpy as np
 
 logger = logging.getLogger(__name__)
 
-#: Rows per forward pass at inference. A direct model call on a large batch is
-#: far faster than ``model.predict``'s default batch of 32 (see STACK.md), and
-#: the chunk bounds memory.
+#: Rows (or windows) per forward pass at inference, for every estimator. A
+#: direct model call on a large batch is far faster than ``model.predict`` at
+#: its default batch of 32, and the chunk bounds memory.
 INFERENCE_CHUNK = 4096
 
 #: Below this many optimizer steps, tracing a tf.function (~0.5-1 s) costs more

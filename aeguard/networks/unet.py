@@ -3,7 +3,7 @@
 Unlike the autoencoders, the decoder receives each encoder level's feature maps
 through skip connections, so fine detail (edges, strokes) need not squeeze
 through the bottleneck: the network only has to learn what to remove. This is
-the architecture the seeds cite for image denoising (Ronneberger et al., 2015).
+the architecture most used for image denoising (Ronneberger et al., 2015).
 """
 
 import keras

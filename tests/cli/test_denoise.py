@@ -4,21 +4,12 @@ import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
-from typer.testing import CliRunner
 
 import aeguard
 from aeguard import AEDetector
 from aeguard.cli import app
 
-runner = CliRunner()
-
-
-def assert_user_error(result, *fragments):
-    assert result.exit_code == 2, result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0]
+from .helpers import assert_user_error, runner
 
 
 @pytest.fixture(scope="module")
@@ -88,9 +79,10 @@ def test_fit_on_csv_rows_keeps_other_columns(tmp_path, manifold_data):
         (["-m", "ae.aeg"], ["holds a AEDetector", "needs a Denoiser"]),
         (["-m", "den.aeg", "--epochs", "3"], ["--epochs needs --fit"]),
         (["--fit", "-o", "out.csv"], ["--output must end in .npy"]),
-        (["--fit", "--epochs", "0"], ["--epochs must be at least 1"]),
-        (["--fit", "--noise", "speckle"], ["--noise must be one of gaussian, salt_pepper, mask"]),
-        (["--fit", "--noise-level", "-1"], ["--noise-level must be at least 0"]),
+        (["--fit", "--epochs", "0"], ["--epochs", "greater than or equal to 1"]),
+        (["--fit", "--noise", "speckle", "-o", "out.npy"],
+         ["'noise' parameter of Denoiser must be one of 'gaussian', 'salt_pepper', 'mask'"]),
+        (["--fit", "--noise-level", "-1"], ["--noise-level", "greater than or equal to 0"]),
         (["-m", "missing.aeg"], ["no model file"]),
     ],
 )
@@ -99,7 +91,7 @@ def test_denoise_user_errors(data, fitted, manifold_data, tmp_path, args, fragme
     X_train, _, _ = manifold_data
     aeguard.save(AEDetector(epochs=1, random_state=0).fit(X_train), tmp_path / "ae.aeg")
     (tmp_path / "den.aeg").write_bytes(fitted[1].read_bytes())
-    args = [str(tmp_path / a) if a.endswith((".aeg", ".csv")) else a for a in args]
+    args = [str(tmp_path / a) if a.endswith((".aeg", ".csv", ".npy")) else a for a in args]
     result = runner.invoke(app, ["denoise", str(folder / "noisy.npy"), *args])
     assert_user_error(result, *fragments)
 

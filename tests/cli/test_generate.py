@@ -3,22 +3,12 @@
 import numpy as np
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
 import aeguard
 from aeguard import AEDetector, VAEDetector
 from aeguard.cli import app
 
-runner = CliRunner()
-
-
-def assert_user_error(result, *fragments):
-    """Exit status 2 with one ``error: ...`` line on stderr naming ``fragments``."""
-    assert result.exit_code == 2, result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0]
+from .helpers import assert_user_error, runner
 
 
 @pytest.fixture(scope="module")
@@ -86,8 +76,8 @@ def test_generate_keeps_an_existing_output(models, tmp_path):
         ("rows.aeg", ["--label", "1"], ["--label needs a conditional VAE"]),
         ("ae.aeg", [], ["holds a AEDetector", "needs a VAEDetector"]),
         ("missing.aeg", [], ["no model file"]),
-        ("cvae.aeg", ["--n", "0"], ["--n must be at least 1"]),
-        ("cvae.aeg", ["--seed", "-1"], ["--seed must be an integer"]),
+        ("cvae.aeg", ["--n", "0"], ["--n", "greater than or equal to 1"]),
+        ("cvae.aeg", ["--seed", "-1"], ["--seed", "greater than or equal to 0"]),
     ],
 )
 def test_generate_user_errors(models, tmp_path, model, extra, fragments):

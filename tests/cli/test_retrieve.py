@@ -4,21 +4,12 @@ import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
-from typer.testing import CliRunner
 
 import aeguard
 from aeguard import AEDetector, SeriesDetector
 from aeguard.cli import app
 
-runner = CliRunner()
-
-
-def assert_user_error(result, *fragments):
-    assert result.exit_code == 2, result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0]
+from .helpers import assert_user_error, runner
 
 
 def parse_table(stdout):
@@ -101,7 +92,7 @@ def test_retrieve_with_the_faiss_backend(files):
 @pytest.mark.parametrize(
     "model, gallery, query, extra, fragments",
     [
-        ("images.aeg", "gallery.npy", "queries.npy", ["-k", "0"], ["-k must be at least 1"]),
+        ("images.aeg", "gallery.npy", "queries.npy", ["-k", "0"], ["-k", "greater than or equal to 1"]),
         ("images.aeg", "gallery.npy", "queries.npy", ["-k", "5000"], ["more than the 1200"]),
         ("images.aeg", "gallery.npy", "nothing.npy", [], ["no such file or folder"]),
         ("images.aeg", "gallery.npy", "q.csv", [], ["takes images of shape"]),

@@ -77,8 +77,9 @@ def test_series_normal_rows_rarely_flagged(fitted, series):
 def test_series_intervals_name_the_fault_columns(fitted, series):
     """anomaly_intervals reports each fault with its index labels and its top column first."""
     intervals = fitted.anomaly_intervals(series)
-    assert list(intervals.columns) == ["start", "end", "n_rows", "peak_score", "peak_at",
-                                       "top_columns"]
+    assert list(intervals.columns) == ["start", "end", "n_rows", "n_flagged", "peak_score",
+                                       "peak_at", "top_columns", "is_open"]
+    assert (intervals.n_flagged <= intervals.n_rows).all() and (intervals.n_flagged >= 1).all()
     for _, rows, column in FAULTS:
         first, last = series.index[rows.start], series.index[rows.stop - 1]
         hits = intervals[(intervals.start <= last) & (intervals.end >= first)]
@@ -97,9 +98,33 @@ def test_series_scoring_is_online(fitted, series):
 def test_series_no_intervals_is_an_empty_typed_frame(fitted, series):
     """A series with nothing anomalous gives an empty frame that still sorts by peak score."""
     clean = series.iloc[:TRAIN_ROWS]
-    intervals = fitted._intervals(np.zeros((len(clean), 4)), clean.index)
+    intervals = fitted.detect(clean, threshold=np.inf).intervals
     assert len(intervals) == 0 and intervals["peak_score"].dtype == np.float64
+    assert intervals["is_open"].dtype == bool
     assert len(intervals.nlargest(10, "peak_score")) == 0
+
+
+def test_series_detect_is_the_separate_calls_in_one(fitted, series):
+    """detect gives score_samples, predict, feature_scores and anomaly_intervals at once."""
+    result = fitted.detect(series)
+    np.testing.assert_array_equal(result.scores, fitted.score_samples(series))
+    np.testing.assert_array_equal(result.is_anomaly, fitted.predict(series) == -1)
+    np.testing.assert_array_equal(result.feature_scores, fitted.feature_scores(series))
+    pd.testing.assert_frame_equal(result.intervals, fitted.anomaly_intervals(series))
+    assert result.index.equals(series.index)
+    assert result.threshold == fitted.threshold_
+    assert result.threshold_rule == "1.5 x the 0.99 quantile of the training rows' scores"
+
+
+def test_series_interval_open_at_the_end(fitted, series):
+    """An anomaly still going on at the last row is an open interval; others are closed."""
+    shifted = series.copy()
+    shifted.iloc[-30:, 0] += 6.0  # a level shift that lasts to the end of the data
+    intervals = fitted.detect(shifted).intervals
+    last = intervals.iloc[-1]
+    assert last.end == shifted.index[-1] and bool(last.is_open)
+    assert last.top_columns.split(",")[0] == shifted.columns[0]
+    assert not intervals.is_open.iloc[:-1].any()
 
 
 def test_series_predict_and_decision_signs(fitted, series):
@@ -187,9 +212,9 @@ def test_series_smoothing_covers_an_intermittent_fault():
 
 
 def test_series_scores_windows_in_bounded_chunks(series, monkeypatch):
-    """Scoring runs the network on at most SCORING_CHUNK windows at a time, with the same scores."""
+    """Scoring runs the network on at most INFERENCE_CHUNK windows at a time, with the same
+    scores."""
     from aeguard.networks import training as _training
-    from aeguard.estimators import series as series_module
 
     det = SeriesDetector(window=20, epochs=1, random_state=0).fit(series)
     expected = det.score_samples(series)
@@ -200,7 +225,7 @@ def test_series_scores_windows_in_bounded_chunks(series, monkeypatch):
         sizes.append(len(X))
         return forward(model, X, *args, **kwargs)
 
-    monkeypatch.setattr(series_module, "SCORING_CHUNK", 100)
+    monkeypatch.setattr(_training, "INFERENCE_CHUNK", 100)
     monkeypatch.setattr(_training, "forward", counting_forward)
     np.testing.assert_allclose(det.score_samples(series), expected, rtol=1e-5, atol=1e-7)
     assert max(sizes) <= 100 and sum(sizes) == len(series) - det.window_ + 1

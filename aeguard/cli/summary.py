@@ -1,0 +1,144 @@
+"""The summary ``aeguard detect`` prints: as text, or as JSON with ``--json``."""
+
+import numpy as np
+
+#: Rows (tabular path) and intervals (time series) listed in the summary.
+TOP_ROWS = 10
+
+_DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
+
+
+def _threshold_text(run):
+    """How the threshold was set, in words."""
+    return "given with --threshold" if run.threshold_given else run.result.threshold_rule
+
+
+def _model_text(run, n_rows):
+    detector = run.detector
+    if run.model_path is not None:
+        return f"{type(detector).__name__} loaded from {run.model_path}"
+    held_out = f"{detector.validation_fraction or 0:.0%} held out for early stopping"
+    name = type(detector).__name__
+    if run.series is None:
+        trained = f"all {n_rows:,} rows ({held_out})"
+    else:
+        name += f" ({detector.model} network)"
+        n_train = detector.n_train_rows_
+        part = f"the first {n_train:,}" if n_train < n_rows else f"all {n_rows:,}"
+        smoothed = (f", errors averaged over {detector.smoothing_} rows"
+                    if detector.smoothing_ > 1 else "")
+        trimmed = ", worst windows left out" if detector.trim_fraction_ else ""
+        trained = (f"{part} rows, windows of {detector.window_} rows{smoothed} "
+                   f"({held_out}{trimmed})")
+    return (f"{name} trained on {trained}, {detector.n_epochs_} epochs "
+            f"(kept epoch {detector.best_epoch_})")
+
+
+def _top_rows(run):
+    """File positions, scores, flags and top columns of the highest-scoring rows."""
+    scores = run.in_file_order(run.result.scores)
+    flags = run.in_file_order(run.result.is_anomaly)
+    top = run.in_file_order(np.asarray(run.result.top_columns, dtype=object))
+    order = np.argsort(-scores, kind="stable")[:TOP_ROWS]
+    return [(int(i), float(scores[i]), bool(flags[i]), str(top[i])) for i in order]
+
+
+def summary_dict(table, selection, run, output, save_model, plot):
+    """The summary as a JSON-ready dict (``--json``)."""
+    result = run.result
+    n_rows = len(result.scores)
+    summary = {
+        "input": str(table.path),
+        "rows": n_rows,
+        "path": "tabular" if run.series is None else "time series",
+        "features": result.columns,
+        "ignored": selection.ignored,
+        "model": _model_text(run, n_rows),
+        "threshold": result.threshold,
+        "threshold_rule": _threshold_text(run),
+        "flagged": result.n_flagged,
+        "top_rows": [
+            {"row": i + 1, "anomaly_score": score, "flagged": flagged, "top_columns": top}
+            for i, score, flagged, top in _top_rows(run)
+        ],
+        "output": str(output),
+    }
+    if run.series is not None:
+        summary["time_column"] = run.series.time_column
+        summary["notes"] = run.series.notes
+        summary["intervals"] = result.intervals.to_dict(orient="records")
+    if save_model is not None:
+        summary["saved_model"] = str(save_model)
+    if plot is not None:
+        summary["plot"] = str(plot)
+    return summary
+
+
+def _table_lines(rows, right_aligned):
+    """Format rows of strings as aligned columns (the first row is the header)."""
+    widths = [max(len(row[j]) for row in rows) for j in range(len(rows[0]))]
+    lines = []
+    for row in rows:
+        cells = [
+            cell.rjust(width) if j in right_aligned else cell.ljust(width)
+            for j, (cell, width) in enumerate(zip(row, widths))
+        ]
+        lines.append("  " + "  ".join(cells).rstrip())
+    return lines
+
+
+def format_summary(table, selection, run, output, save_model, plot):
+    """The summary printed on stdout: input, features, threshold, flagged rows, top rows."""
+    result = run.result
+    n_rows = len(result.scores)
+    n_flagged = result.n_flagged
+    lines = [
+        f"input: {table.path} ({n_rows:,} rows, {table.frame.shape[1]} columns, "
+        f"{_DELIMITERS[table.delimiter]}-separated)",
+        f"features ({len(result.columns)}): {', '.join(result.columns)}",
+    ]
+    if selection.ignored:
+        ignored = ", ".join(f"{name} ({why})" for name, why in selection.ignored.items())
+        lines.append(f"ignored ({len(selection.ignored)}): {ignored}")
+    if run.series is not None:
+        time_column = run.series.time_column
+        lines.append("time series: rows in time order by " + (
+            f"{time_column!r}" if time_column is not None else "file order (no time column)"))
+        lines += [f"note: {note}" for note in run.series.notes]
+    lines += [
+        f"model: {_model_text(run, n_rows)}",
+        f"threshold: {result.threshold:.4g}, {_threshold_text(run)}",
+        f"flagged: {n_flagged:,} of {n_rows:,} rows ({n_flagged / n_rows:.1%}) score above "
+        "the threshold",
+        "",
+    ]
+    if run.series is not None:
+        intervals = result.intervals
+        shown = intervals.nlargest(TOP_ROWS, "peak_score").sort_values("peak_score",
+                                                                       ascending=False)
+        lines.append(f"anomalous intervals: {len(intervals)}"
+                     + (f", the {len(shown)} with the highest peaks:" if len(intervals) else ""))
+        rows = [("start", "end", "rows", "peak_score", "top_columns")] + [
+            (str(r.start), str(r.end) + (" (open)" if r.is_open else ""), f"{r.n_rows}",
+             f"{r.peak_score:.4g}", r.top_columns)
+            for r in shown.itertuples()
+        ]
+        if len(intervals):
+            lines += _table_lines(rows, right_aligned={2, 3})
+            if intervals.is_open.any():
+                lines.append("  (open): still anomalous at the last row")
+    else:
+        lines.append(f"top {min(TOP_ROWS, n_rows)} rows by anomaly_score "
+                     "(row 1 = the first data row):")
+        rows = [("row", "anomaly_score", "flagged", "top_columns")] + [
+            (f"{i + 1}", f"{score:.4g}", "yes" if flagged else "no", top)
+            for i, score, flagged, top in _top_rows(run)
+        ]
+        lines += _table_lines(rows, right_aligned={0, 1})
+    lines.append("")
+    lines.append(f"wrote {output}")
+    if save_model is not None:
+        lines.append(f"saved the model to {save_model}")
+    if plot is not None:
+        lines.append(f"drew {plot}")
+    return "\n".join(lines)

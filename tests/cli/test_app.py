@@ -1,0 +1,55 @@
+"""Tests for the ``aeguard`` application: usage errors, version, start-up cost."""
+
+import subprocess
+import sys
+
+from aeguard import __version__
+
+from .helpers import assert_user_error, invoke
+
+
+def test_usage_errors_are_one_line():
+    """typer's own usage errors (unknown options, values outside a declared range) are one
+    ``error:`` line with exit status 2, like every other user error."""
+    assert_user_error(invoke("detect", "x.csv", "--bogus"), "--bogus")
+    assert_user_error(invoke("detect", "x.csv", "--epochs", "0"), "--epochs")
+    assert_user_error(invoke("detect", "x.csv", "--window", "abc"), "--window")
+    assert_user_error(invoke("detect"), "Missing argument")
+
+
+def test_help_shows_flags_as_flags():
+    """Flags have no value type beside them in --help."""
+    for command in ([], ["detect"], ["denoise"], ["generate"], ["retrieve"]):
+        result = invoke(*command, "--help")
+        assert result.exit_code == 0, result.output
+        assert "<bool>" not in result.stdout
+
+
+def test_version():
+    """--version prints the package version."""
+    result = invoke("--version")
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"aeguard {__version__}"
+
+
+def test_python_m_aeguard_help():
+    """``python -m aeguard --help`` works and lists the detect command."""
+    result = subprocess.run(
+        [sys.executable, "-m", "aeguard", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert "detect" in result.stdout
+
+
+def test_help_imports_no_heavy_library():
+    """``aeguard --help`` stays quick: it imports no Keras, TensorFlow, scikit-learn, pandas or
+    matplotlib."""
+    code = (
+        "import sys, aeguard.cli; aeguard.cli.app(['--help'], standalone_mode=False); "
+        "heavy = ('keras', 'tensorflow', 'sklearn', 'pandas', 'matplotlib'); "
+        "print(sorted(m for m in heavy if m in sys.modules), file=sys.stderr)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip().splitlines()[-1] == "[]"
