@@ -198,19 +198,22 @@ def level_term(Xs, window, scale):
     -------
     level : ndarray of shape (n_rows, n_columns), float64
     """
-    Xs = np.asarray(Xs, dtype=np.float64)
+    scale = np.asarray(scale, dtype=np.float64)
+    Xs = np.asarray(Xs)
     n_rows = len(Xs)
-    counts = np.minimum(np.arange(1, n_rows + 1), window)[:, None]
-    # Sums of the rows t - window + 1 .. t, then shifted: the rows before t.
-    sums = trailing_mean(Xs, window) * counts
-    squares = trailing_mean(np.square(Xs), window) * counts
-    before = np.zeros((1, Xs.shape[1]))
-    sums, squares = np.vstack([before, sums[:-1]]), np.vstack([before, squares[:-1]])
-    n_real = np.minimum(np.arange(n_rows), window)[:, None]
-    mean = sums / window
-    variance = (squares + (window - n_real)) / window - np.square(mean)
-    sd = np.maximum(np.sqrt(np.maximum(variance, 0.0)), MIN_LEVEL_SD)
-    return np.square((Xs - mean) / sd) / Z99_SQUARED * np.asarray(scale, dtype=np.float64)
+    counts = np.minimum(np.arange(1, n_rows + 1), window)
+    n_real = np.minimum(np.arange(n_rows), window)  # real rows before t in its window
+    level = np.empty(Xs.shape, dtype=np.float64)
+    for j in range(Xs.shape[1]):  # one column at a time bounds the memory
+        column = Xs[:, j].astype(np.float64)[:, None]
+        # Sums over the rows t - window + 1 .. t, shifted by one row: the rows before t.
+        sums = np.r_[0.0, (trailing_mean(column, window)[:, 0] * counts)[:-1]]
+        squares = np.r_[0.0, (trailing_mean(np.square(column), window)[:, 0] * counts)[:-1]]
+        mean = sums / window
+        variance = (squares + (window - n_real)) / window - np.square(mean)
+        sd = np.maximum(np.sqrt(np.maximum(variance, 0.0)), MIN_LEVEL_SD)
+        level[:, j] = np.square((column[:, 0] - mean) / sd) * (scale[j] / Z99_SQUARED)
+    return level
 
 
 class ScoreHistory:
@@ -254,7 +257,7 @@ class ScoreHistory:
         return np.clip(((logs - self.low) / self.width).astype(np.int64), 0,
                        len(self.counts) - 1)
 
-    def trailing_quantile(self, scores, q, window, block):
+    def trailing_quantile(self, scores, q, window, block, floor=0.0, clip=None):
         """For the rows of each block of ``block`` rows, the ``q`` quantile of the scores before it.
 
         The history is the last ``window`` rows before the block, plus the
@@ -267,6 +270,14 @@ class ScoreHistory:
         scores : ndarray of shape (n_rows,)
         q : float
         window, block : int
+        floor : float, default=0.0
+            The lowest level a block's quantile is taken to be, for ``clip``.
+        clip : float, default=None
+            If given, a row enters the history as at most ``clip`` times its
+            block's level (``max(floor, quantile)``): a fault lifts the level
+            at most ``clip``-fold per block of rows, so a short fault does not
+            hide the next one behind it, while a lasting change of the normal
+            level is still followed within a few blocks.
 
         Returns
         -------
@@ -288,10 +299,38 @@ class ScoreHistory:
             else:
                 j = int(np.searchsorted(cumulative, q * cumulative[-1]))
                 out[start:stop] = upper[min(j, len(upper) - 1)]
-            histogram = np.bincount(bins[start:stop], minlength=len(counts))
+            if clip is None:
+                histogram = np.bincount(bins[start:stop], minlength=len(counts))
+            else:
+                cap = clip * max(floor, out[start])
+                histogram = np.bincount(self._bins(np.minimum(scores[start:stop], cap)),
+                                        minlength=len(counts))
             counts += histogram
             ring.append((stop, histogram))
         return out
+
+
+def held_alarms(opens, holds):
+    """Rows in an alarm: an alarm opens on a row where ``opens``, and stays open while ``holds``.
+
+    Hysteresis: a sustained fault whose score flickers around the threshold
+    is one alarm, not many, and the alarm closes when the data are back to
+    normal (``holds`` false on a row that does not open one).
+
+    Parameters
+    ----------
+    opens, holds : ndarray of shape (n_rows,), dtype bool
+
+    Returns
+    -------
+    in_alarm : ndarray of shape (n_rows,), dtype bool
+        ``opens[t] or (holds[t] and in_alarm[t - 1])``.
+    """
+    opens, holds = np.asarray(opens, dtype=bool), np.asarray(holds, dtype=bool)
+    rows = np.arange(len(opens))
+    last_open = np.maximum.accumulate(np.where(opens, rows, -1))
+    last_break = np.maximum.accumulate(np.where(~opens & ~holds, rows, -1))
+    return last_open > last_break
 
 
 def flagged_intervals(is_anomaly, max_gap=0):

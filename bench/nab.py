@@ -102,9 +102,9 @@ SCORER_MODE = ["--optimize"]  # nab_score.py's default, written out; same for bo
 PROBATION_FRACTION = 0.15
 PROBATION_CAP = 750
 
-TARGET_LINE = ("target: SeriesDetector standard-profile score >= 2x the rolling z-score "
-               "baseline's, same run")
-TARGET_RATIO = 2.0
+TARGET_LINE = ("target: SeriesDetector standard-profile score >= 45 and low-FP score >= 35 "
+               "(rolling z-score in the same run for comparison)")
+TARGET_STANDARD, TARGET_LOW_FP = 45.0, 35.0
 
 
 def probation_rows(n_rows: int) -> int:
@@ -520,9 +520,12 @@ def _run(args: argparse.Namespace, files: list[NabFile], results: Path) -> int:
     if failures:
         print(f"FAILED (blank cells): {'; '.join(failures)}")
     print(TARGET_LINE)
-    if ratio is not None:
-        print(f"aeguard in this run: {a:.2f} vs zscore {z:.2f}, ratio {ratio:.2f} "
-              f"({'met' if ratio >= TARGET_RATIO else 'not met'}"
+    low_fp = _total(scored[DETECTOR], "reward_low_FP_rate") if scored[DETECTOR] else None
+    if a is not None and low_fp is not None:
+        met = a >= TARGET_STANDARD and low_fp["normalized"] >= TARGET_LOW_FP
+        print(f"aeguard in this run: standard {a:.2f}, low-FP {low_fp['normalized']:.2f} "
+              f"(zscore standard {'n/a' if z is None else f'{z:.2f}'}) "
+              f"({'met' if met else 'not met'}"
               + (f"; on a subset of {len(files)} files" if args.files else "") + ")")
 
     print()

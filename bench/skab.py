@@ -18,8 +18,10 @@ All methods run on the same files in the same run, so their figures are comparab
 1. ``aeguard`` -- ``aeguard.SeriesDetector(train_size=400, random_state=seed)`` at its
    defaults, fitted on the WHOLE file's feature frame (``train_size=400`` makes the first
    400 rows the training part; nothing after them is used for training or for the
-   threshold), then ``predict`` on the whole frame, keeping the rows after the first 400;
-   anomaly = ``predict == -1``. This is legitimate because SeriesDetector scores online:
+   threshold), then ``detect`` on the whole frame, keeping the rows after the first 400;
+   anomaly = the row is in one of ``detect``'s alarms (``is_anomaly``: what ``aeguard detect``
+   writes; an alarm stays open while the recent scores stay high, so this can differ from
+   ``predict``). This is legitimate because SeriesDetector scores online:
    a row's score uses only rows up to it (the window ending at it), so scoring the whole
    file gives the test rows exactly the scores a live stream would.
 2. ``iforest`` -- ``sklearn.ensemble.IsolationForest(random_state=seed)`` at its defaults,
@@ -90,8 +92,9 @@ PCA_QUANTILE = 0.99
 #: (shared/data/README.md).
 REFERENCE_F1 = (("Conv-AE", 0.78), ("PCA T²+Q", 0.76), ("LSTM-AE", 0.74),
                 ("Isolation Forest", 0.29))
-TARGET_LINE = "target: SeriesDetector F1 >= 0.85 on valve1 with defaults"
-TARGET_F1 = 0.85
+TARGET_LINE = ("target: SeriesDetector on valve1 with defaults better than the published "
+               "Conv-AE on all three at once: F1 >= 0.80, FAR <= 13 %, MAR <= 28 %")
+TARGET_F1, TARGET_FAR, TARGET_MAR = 0.80, 13.0, 28.0
 
 
 # --------------------------------------------------------------------------- data
@@ -180,7 +183,7 @@ def _make_aeguard(model="conv", smoothing=1) -> Method:
         # so the test rows' labels depend only on rows up to each of them.
         det = aeguard.SeriesDetector(model=model, smoothing=smoothing, train_size=n_train,
                                      random_state=seed).fit(X)
-        return det.predict(X)[n_train:] == -1
+        return det.detect(X).is_anomaly[n_train:]
 
     def warm(X, n_train, seed):
         det = aeguard.SeriesDetector(model=model, train_size=n_train, epochs=1,
@@ -193,7 +196,8 @@ def _make_aeguard(model="conv", smoothing=1) -> Method:
         name, spec = f"{name}-smooth{smoothing}", f"{spec}smoothing={smoothing}, "
     return Method(name, detect,
                   f"SeriesDetector({spec}train_size=400, random_state=seed), defaults otherwise; "
-                  "fitted and predicted on the whole file (online scoring), test rows kept", warm)
+                  "fitted on the whole file, detect's alarms (online scoring), test rows kept",
+                  warm)
 
 
 def _make_iforest() -> Method:
@@ -477,8 +481,10 @@ def main(argv: Sequence[str] | None = None) -> int:
           + ", ".join(f"{name} {f1:.2f}" for name, f1 in REFERENCE_F1))
     print(TARGET_LINE)
     if "aeguard" in table.index and not np.isnan(table.loc["aeguard", "F1"]):
-        f1 = table.loc["aeguard", "F1"]
-        print(f"aeguard F1 in this run: {f1:.3f} ({'met' if f1 >= TARGET_F1 else 'not met'}"
+        f1, far, mar = (table.loc["aeguard", c] for c in ("F1", "FAR %", "MAR %"))
+        met = f1 >= TARGET_F1 and far <= TARGET_FAR and mar <= TARGET_MAR
+        print(f"aeguard in this run: F1 {f1:.3f}, FAR {far:.2f} %, MAR {mar:.2f} % "
+              f"({'met' if met else 'not met'}"
               + ("" if len(files) == 16 else f"; on {len(files)} files only") + ")")
 
     print()

@@ -107,8 +107,8 @@ def detect(
             min=0, max=0.5,
             help="Expected fraction of anomalies, in (0, 0.5]: rows scoring above the "
             "(1 - contamination) quantile of the training scores are flagged. Default: 0.1 "
-            "for a table; for a time series, 1.5 x the 0.99 quantile of the training rows' "
-            "scores.",
+            "for a table; for a time series, rows above the alarm level (score 1), which "
+            "follows the scores' own history.",
             show_default=False,
         ),
     ] = None,

@@ -34,6 +34,22 @@ def _model_text(run, n_rows):
             f"(kept epoch {detector.best_epoch_})")
 
 
+#: A saved model that flags more than this share of a file's rows has most likely met data
+#: unlike its training data, rather than that many faults.
+DRIFT_SHARE = 0.5
+
+
+def _drift_warning(run):
+    """What to say when a saved model flags most of the rows, or None."""
+    share = run.result.n_flagged / max(len(run.result.scores), 1)
+    if run.model_path is None or share <= DRIFT_SHARE:
+        return None
+    return (f"{share:.0%} of the rows are flagged: these data have most likely drifted from "
+            f"what the model in {run.model_path} was trained on (a sensor recalibrated, a new "
+            "operating point). Check the top columns, then train again on recent normal "
+            "rows (drop --model, with --train-rows or --train-until) if that is the new normal")
+
+
 def _top_rows(run):
     """File positions, scores, flags and top columns of the highest-scoring rows."""
     scores = run.in_file_order(run.result.scores)
@@ -63,6 +79,9 @@ def summary_dict(table, selection, run, output, save_model, plot):
         ],
         "output": str(output),
     }
+    warning = _drift_warning(run)
+    if warning is not None:
+        summary["warning"] = warning
     if run.series is not None:
         summary["time_column"] = run.series.time_column
         summary["notes"] = run.series.notes
@@ -108,10 +127,14 @@ def format_summary(table, selection, run, output, save_model, plot):
     lines += [
         f"model: {_model_text(run, n_rows)}",
         f"threshold: {result.threshold:.4g}, {_threshold_text(run)}",
-        f"flagged: {n_flagged:,} of {n_rows:,} rows ({n_flagged / n_rows:.1%}) score above "
-        "the threshold",
-        "",
+        f"flagged: {n_flagged:,} of {n_rows:,} rows ({n_flagged / n_rows:.1%}) "
+        + ("score above the threshold" if run.series is None else
+           "in an alarm (opened above the threshold, held while the recent scores stay high)"),
     ]
+    warning = _drift_warning(run)
+    if warning is not None:
+        lines.append(f"warning: {warning}")
+    lines.append("")
     if run.series is not None:
         intervals = result.intervals
         shown = intervals.nlargest(TOP_ROWS, "peak_score").sort_values("peak_score",

@@ -22,7 +22,9 @@ class Detection:
     scores : ndarray of shape (n_rows,)
         ``score_samples(X)``: higher = more anomalous.
     is_anomaly : ndarray of shape (n_rows,), dtype bool
-        Rows scoring above ``threshold``.
+        Flagged rows: scoring above ``threshold``; for a series, the rows in an
+        alarm, which opens above ``threshold`` and is held while the recent
+        scores stay high.
     feature_scores : ndarray of shape (n_rows, n_columns)
         ``feature_scores(X)``: the per-column errors behind each score.
     columns : list of str
@@ -38,8 +40,8 @@ class Detection:
         Series only (None for independent rows): one row per anomalous
         interval, with ``start``, ``end`` (X's index labels, or row
         positions), ``n_rows`` (rows from start to end, flagged or in a
-        short gap between flagged rows), ``n_flagged`` (rows above the
-        threshold), ``peak_score``, ``peak_at``, ``top_columns`` (the columns
+        short gap between flagged rows), ``n_flagged`` (rows
+        flagged), ``peak_score``, ``peak_at``, ``top_columns`` (the columns
         with the largest summed errors over the interval) and ``is_open``
         (the interval runs to the last row: the anomaly had not ended when
         the data did).
@@ -70,7 +72,7 @@ class Detection:
 
     @property
     def n_flagged(self):
-        """Number of rows above the threshold."""
+        """Number of flagged rows."""
         return int(self.is_anomaly.sum())
 
     def to_frame(self):

@@ -18,6 +18,18 @@ from .validation import reject_non_numeric_columns
 #: The networks of ``model``.
 NETWORKS = ("conv", "dense", "lstm", "vae")
 
+#: Rows of recent history the level term compares each value with.
+LEVEL_WINDOW = 500
+#: The alarm level follows this quantile of the scores of the last HISTORY_ROWS rows,
+#: updated every HISTORY_BLOCK rows.
+HISTORY_QUANTILE, HISTORY_ROWS, HISTORY_BLOCK = 0.999, 4000, 50
+#: A row enters that history as at most this many times its own alarm level, so a
+#: short fault does not hide the next one behind it.
+HISTORY_CLIP = 2.0
+#: An alarm stays open while the mean score of the last STAY_ROWS rows is above the
+#: same rule's threshold for that mean (see ``detect``).
+STAY_ROWS = 32
+
 #: At most this many training windows (the stride grows beyond it), bounding
 #: the memory and time of fitting on very long series.
 MAX_TRAINING_WINDOWS = 50_000
@@ -28,19 +40,25 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
 
     The series (rows in time order, one column per sensor) is cut into
     sliding windows; an autoencoder (1-D convolutional by default) learns to
-    reconstruct windows of the training part; a row's score is how badly the
-    window ending at that row reconstructs it. **Higher = more anomalous**,
-    as for :class:`aeguard.AEDetector`; ``predict`` gives +1 / -1.
+    reconstruct windows of the training part. Each row gets, per column, the
+    squared reconstruction error of its step in the window ending at it,
+    plus a level term (how far the value is from the column's recent
+    level), and the row's score is the largest of these, divided by the
+    row's alarm level, which follows the scores' own recent history (see
+    Notes). **Higher = more anomalous**, as for :class:`aeguard.AEDetector`,
+    and 1 means the same on every series: the alarm level. ``predict``
+    gives +1 / -1 per row; :meth:`detect` gives alarms that stay open while
+    a fault lasts.
 
-    Scoring is online: row ``t``'s score uses only rows up to ``t`` (the
-    window that ends at ``t``), so a fitted detector can score a live stream.
-    The first ``window_ - 1`` rows, which no window ends at, are scored from
-    the first window. With ``smoothing > 1`` each row's errors are averaged
-    with those of the rows just before it, so a sustained fault scores
-    steadily instead of flickering across the threshold with sensor noise.
-    To score a stream batch by batch with the scores of the whole series,
-    prepend the last ``window_ + smoothing_ - 2`` rows seen to each batch and
-    keep only the new rows' scores.
+    Scoring is online: row ``t``'s score uses only rows up to ``t``, so a
+    fitted detector can score a live stream. The first ``window_ - 1`` rows,
+    which no window ends at, are scored from the first window. With
+    ``smoothing > 1`` each row's values are averaged with those of the rows
+    just before it. Each batch is scored as if it followed the training
+    part; to score a stream batch by batch with the scores of the whole
+    series, prepend the last rows seen to each batch (4,000 + ``window_`` +
+    ``smoothing_`` rows cover every history the score uses) and keep only
+    the new rows' scores.
 
     Parameters
     ----------
@@ -96,13 +114,14 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
         ``train_size`` marks a clean segment.
     contamination : float or None, default=None
         If given, ``threshold_`` is the (1 - contamination) quantile of the
-        training rows' scores. If None, it is ``threshold_margin`` times their
-        ``threshold_quantile`` quantile: "clearly above what normal training
-        data scores", the rule of SKAB's and Keras's autoencoder examples.
+        training rows' scores. If None, ``threshold_`` is 1: the alarm level.
     threshold_quantile : float, default=0.99
-        See ``contamination``.
+        The alarm level is at least ``threshold_margin`` times this quantile
+        of the training rows' uncalibrated scores: "clearly above what normal
+        training data scores", the rule of SKAB's and Keras's autoencoder
+        examples.
     threshold_margin : float, default=1.5
-        See ``contamination``.
+        See ``threshold_quantile``.
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, shuffling and the validation split.
     verbose : int, default=0
@@ -117,10 +136,20 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
         Step between training windows actually used.
     smoothing_ : int
         Rows of the trailing mean, as fitted (the threshold was set with it).
+    level_scale_ : ndarray of shape (n_features_in_,)
+        Each column's 0.99 training error quantile: the unit of its level term.
+    base_threshold_ : float
+        The lowest alarm level, in uncalibrated score units.
+    stay_threshold_ : float
+        An alarm stays open while the 32-row mean of the uncalibrated score is
+        above this.
+    score_histogram_, score_histogram_low_ : ndarray, float
+        The training scores' log-scale histogram (2 % bins from
+        ``exp(score_histogram_low_)``): the history before the series.
     trim_fraction_ : float
         Fraction of worst-reconstructed training windows left out of each epoch.
     threshold_ : float
-        Rows scoring above it are anomalies.
+        Rows scoring above it are anomalies: 1 (the alarm level) by default.
     n_train_rows_ : int
         Rows in the training part.
     scaler_ : Scaler
@@ -136,6 +165,34 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
 
     Notes
     -----
+    The score of row ``t``, computed online:
+
+    1. ``e[t, j]``: column ``j``'s squared reconstruction error, in
+       standardised units.
+    2. ``level[t, j]``: ``((x[t, j] - m) / sd)**2 / 2.576**2 * q_j``, where
+       ``m`` and ``sd`` are the mean and standard deviation of column ``j``
+       over the 500 rows before ``t`` (training rows fill in at the start)
+       and ``q_j`` the column's 0.99 training error quantile
+       (:func:`aeguard.timeseries.level_term`). A value far from recent
+       behaviour counts, however smoothly it got there.
+    3. ``raw[t] = max_j (e + level)[t, j]``: the worst column, so one broken
+       sensor among hundreds is not averaged away.
+    4. The alarm level ``T[t]`` is the larger of ``threshold_margin`` x the
+       ``threshold_quantile`` quantile of the training rows' ``raw`` and the
+       0.999 quantile of ``raw`` over the 4,000 rows before ``t`` (updated
+       every 50 rows; the training rows count as the rows before the series;
+       each row enters that history as at most twice its own alarm level, so
+       a short fault does not hide the next).
+       ``feature_scores`` is ``(e + level) / T`` and ``score_samples`` its
+       row maximum: calibrated against each series' own history, so one
+       threshold means the same on every file.
+
+    :meth:`detect` opens an alarm on a row scoring above ``threshold_`` and
+    keeps it open while the mean ``raw`` of the last 32 rows stays above
+    ``stay_threshold_`` (the training rule applied to that mean), so a
+    sustained fault is one interval and the interval closes when the data
+    are normal again.
+
     ``smoothing`` trades point faults for long ones: on the SKAB benchmark,
     whose faults last hundreds of rows, a trailing mean over 8 rows raises F1;
     on NAB, where many anomalies are short and the earliest alarm counts, it
@@ -257,13 +314,22 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
         seed = int(rng.randint(np.iinfo(np.int32).max))
         self._train_network(windows, windows, rng, seed)
 
-        train_scores = self._row_errors(Xs).mean(axis=1, dtype=np.float64)
+        errors = self._reconstruction_errors(Xs)
+        self.level_scale_ = _error_scale(errors)
+        contributions = self._contributions(errors, Xs)
+        raw = contributions.max(axis=1)
+        base = float(self.threshold_margin * np.quantile(raw, self.threshold_quantile))
+        self.base_threshold_ = base if base > 0 else 1.0
+        history = timeseries.ScoreHistory.fit(raw)
+        self.score_histogram_, self.score_histogram_low_ = history.counts, history.low
+        recent = timeseries.trailing_mean(raw[:, None], STAY_ROWS)[:, 0]
+        stay = float(self.threshold_margin * np.quantile(recent, self.threshold_quantile))
+        self.stay_threshold_ = stay if stay > 0 else 1.0
+        train_scores = raw / self._alarm_levels(raw)
         if self.contamination is not None:
             self.threshold_ = float(np.quantile(train_scores, 1 - self.contamination))
         else:
-            self.threshold_ = float(
-                self.threshold_margin * np.quantile(train_scores, self.threshold_quantile)
-            )
+            self.threshold_ = 1.0
         return self
 
     def _n_train_rows(self, n_rows):
@@ -338,8 +404,8 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
             )
         return X
 
-    def _row_errors(self, Xs):
-        """Per-row, per-column squared error of scaled rows (online mapping, smoothed)."""
+    def _reconstruction_errors(self, Xs):
+        """Per-row, per-column squared reconstruction error of scaled rows (online mapping)."""
         from ..networks.training import INFERENCE_CHUNK, forward
 
         window, n_columns = self.window_, Xs.shape[1]
@@ -349,12 +415,28 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
                 recon = forward(self.model_, self._to_network(windows))
                 yield first, np.square(recon.reshape(windows.shape) - windows)
 
-        errors = timeseries.online_row_errors(chunks(), len(Xs), window, n_columns)
+        return timeseries.online_row_errors(chunks(), len(Xs), window, n_columns)
+
+    def _contributions(self, errors, Xs):
+        """Each column's reconstruction error plus its level term, smoothed: before calibration."""
+        contributions = errors + timeseries.level_term(Xs, LEVEL_WINDOW, self.level_scale_)
         # Models saved before smoothing existed have no smoothing_: they scored rows alone.
-        return timeseries.trailing_mean(errors, getattr(self, "smoothing_", 1))
+        return timeseries.trailing_mean(contributions, getattr(self, "smoothing_", 1))
+
+    def _alarm_levels(self, raw):
+        """Each row's alarm level: the base threshold, or the recent scores' high quantile."""
+        history = timeseries.ScoreHistory(self.score_histogram_low_,
+                                          timeseries.ScoreHistory.WIDTH, self.score_histogram_)
+        recent = history.trailing_quantile(raw, HISTORY_QUANTILE, HISTORY_ROWS, HISTORY_BLOCK,
+                                           floor=self.base_threshold_, clip=HISTORY_CLIP)
+        return np.maximum(self.base_threshold_, recent)
 
     def feature_scores(self, X):
-        """Per-row, per-column reconstruction error: which sensors drove each row's score.
+        """Per-row, per-column scores: which sensors drove each row's score.
+
+        Each column's reconstruction error plus its level term, divided by
+        the row's alarm level (see Notes); the largest of a row's values is
+        its :meth:`score_samples`.
 
         Parameters
         ----------
@@ -363,13 +445,24 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
 
         Returns
         -------
-        errors : ndarray of shape (n_rows, n_columns)
-            Squared errors in standardised units, averaged over the last
-            ``smoothing_`` rows; their row mean is ``score_samples``.
+        contributions : ndarray of shape (n_rows, n_columns)
+            In units of the alarm level: 1 is where a row starts to be anomalous.
         """
+        return self._scored(X)[0]
+
+    def _scored(self, X):
+        """``(feature_scores, raw scores)`` of X; raw: the row maxima before calibration."""
         check_is_fitted(self)
+        if not hasattr(self, "level_scale_"):
+            raise ValueError(
+                "This SeriesDetector was saved by an earlier aeguard, which scored without "
+                "the level term and the calibration; fit it again."
+            )
         X = self._validate(X, reset=False)
-        return self._row_errors(self.scaler_.transform(X)).astype(np.float64)
+        Xs = self.scaler_.transform(X)
+        contributions = self._contributions(self._reconstruction_errors(Xs), Xs)
+        raw = contributions.max(axis=1)
+        return contributions / self._alarm_levels(raw)[:, None], raw
 
     def score_samples(self, X):
         """Anomaly score of each row (higher = more anomalous).
@@ -382,9 +475,11 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
         Returns
         -------
         scores : ndarray of shape (n_rows,)
-            Mean squared reconstruction error over the columns, in standardised units.
+            The largest of the row's :meth:`feature_scores`: in units of the
+            row's alarm level, so 1 means "as unusual as the alarm level" on
+            every series.
         """
-        return self.feature_scores(X).mean(axis=1)
+        return self.feature_scores(X).max(axis=1)
 
     def decision_function(self, X):
         """``threshold_ - score_samples(X)``: negative for anomalous rows.
@@ -452,13 +547,14 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
         >>> int(first.start) >= 900, first.top_columns.split(",")[0]
         (True, 'x1')
         """
-        errors = self.feature_scores(X)
-        scores = errors.mean(axis=1)
+        errors, raw = self._scored(X)
+        scores = errors.max(axis=1)
         if threshold is None:
             threshold, rule = self.threshold_, self._threshold_rule()
         else:
             threshold, rule = float(threshold), "given by the caller"
-        flags = scores > threshold
+        recent = timeseries.trailing_mean(raw[:, None], STAY_ROWS)[:, 0]
+        flags = timeseries.held_alarms(scores > threshold, recent > self.stay_threshold_)
         names = column_names(self)
         index = index_of(X)
         gap = self.window_ // 4 if max_gap is None else max_gap
@@ -475,8 +571,9 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
     def _threshold_rule(self):
         if self.contamination is not None:
             return quantile_rule(self.contamination)
-        return (f"{self.threshold_margin:g} x the {self.threshold_quantile:g} quantile of the "
-                "training rows' scores")
+        return (f"1 = the alarm level: {self.threshold_margin:g} x the "
+                f"{self.threshold_quantile:g} quantile of the training rows' scores, or the "
+                f"{HISTORY_QUANTILE:g} quantile of the last {HISTORY_ROWS:,} rows' if higher")
 
     def anomaly_intervals(self, X, max_gap=None):
         """Anomalous intervals: start, end, size, peak score and the columns that drove them.
@@ -495,9 +592,16 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
         -------
         intervals : DataFrame
             Columns ``start``, ``end`` (index labels of X, or row positions),
-            ``n_rows`` (from start to end), ``n_flagged`` (rows above the
-            threshold), ``peak_score``, ``peak_at``, ``top_columns`` (up to
+            ``n_rows`` (from start to end), ``n_flagged`` (rows in the
+            alarm), ``peak_score``, ``peak_at``, ``top_columns`` (up to
             three columns, most important first, comma-separated) and
             ``is_open`` (the interval runs to the last row).
         """
         return self.detect(X, max_gap=max_gap).intervals
+
+
+def _error_scale(errors):
+    """Each column's unit of error: its 0.99 training quantile, floored so none is zero."""
+    scale = np.quantile(errors, 0.99, axis=0).astype(np.float64)
+    floor = max(1e-3 * float(np.median(scale)), 1e-6)
+    return np.maximum(scale, floor)

@@ -1,0 +1,135 @@
+"""The pure NumPy pieces of the series path: windows, errors to rows, smoothing, level,
+calibration, alarms and intervals."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from aeguard import timeseries
+
+
+def test_auto_window_defaults_without_a_period():
+    """White noise has no period: the default window is used."""
+    noise = np.random.default_rng(0).normal(size=(2000, 3)).astype(np.float32)
+    assert timeseries.auto_window(noise) == timeseries.DEFAULT_WINDOW
+    with pytest.raises(ValueError, match="31 rows, too few for an automatic window"):
+        timeseries.auto_window(noise[:31])
+    assert timeseries.auto_window(noise[:32]) == timeseries.MIN_AUTO_WINDOW
+
+
+def test_online_row_errors_mapping():
+    """Row t takes the last step of the window ending at t; early rows come from the first window."""
+    n_rows, window = 7, 3
+    # errors[w, s] = 10 * (window start w) + step s, one column
+    errors = (10 * np.arange(n_rows - window + 1)[:, None] + np.arange(window))[..., None]
+    chunks = [(0, errors[:2]), (2, errors[2:])]
+    out = timeseries.online_row_errors(chunks, n_rows, window, 1)[:, 0]
+    np.testing.assert_array_equal(out, [0, 1, 2, 12, 22, 32, 42])
+
+
+def test_trailing_mean_matches_a_rolling_mean():
+    """Row t is the mean of rows t-span+1..t (fewer at the start); span 1 changes nothing."""
+    errors = np.random.default_rng(0).random((50, 3)).astype(np.float32)
+    expected = pd.DataFrame(errors).rolling(7, min_periods=1).mean().to_numpy()
+    got = timeseries.trailing_mean(errors, 7)
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+    assert timeseries.trailing_mean(errors, 1) is errors
+    np.testing.assert_array_equal(timeseries.trailing_mean(np.array([[0], [1]]), 2), [[0], [0.5]])
+    with pytest.raises(ValueError, match="span must be at least 1 row; got 0"):
+        timeseries.trailing_mean(errors, 0)
+    with pytest.raises(ValueError, match="errors must be 2-D"):
+        timeseries.trailing_mean(errors[:, 0], 3)
+
+
+def test_trailing_mean_keeps_a_huge_error_local():
+    """A 1e30 or infinite error changes only the windows that contain it, never later rows."""
+    errors = np.random.default_rng(1).random((200, 2))
+    clean = pd.DataFrame(errors).rolling(8, min_periods=1).mean().to_numpy()
+    errors[50, 0], errors[120, 1] = 1e30, np.inf
+    got = timeseries.trailing_mean(errors, 8)
+    assert not np.isnan(got).any()
+    np.testing.assert_allclose(np.r_[got[:50, 0], got[58:, 0]], np.r_[clean[:50, 0], clean[58:, 0]])
+    assert np.isinf(got[120:128, 1]).all()
+    np.testing.assert_allclose(np.r_[got[:120, 1], got[128:, 1]], np.r_[clean[:120, 1], clean[128:, 1]])
+
+
+def test_flagged_intervals_merges_short_gaps():
+    """Runs closer than max_gap normal rows are merged."""
+    flags = np.zeros(20, bool)
+    flags[[2, 3, 6, 12]] = True
+    assert timeseries.flagged_intervals(flags) == [(2, 3), (6, 6), (12, 12)]
+    assert timeseries.flagged_intervals(flags, max_gap=2) == [(2, 6), (12, 12)]
+    assert timeseries.flagged_intervals(np.zeros(5, bool)) == []
+
+
+def test_iter_windows_bounded_chunks():
+    """Windows come in chunks of at most `chunk`, in order, each a copy of the right rows."""
+    X = np.arange(20, dtype=np.float32).reshape(10, 2)
+    got = list(timeseries.iter_windows(X, 4, chunk=3))
+    assert [first for first, _ in got] == [0, 3, 6]
+    assert [len(w) for _, w in got] == [3, 3, 1]
+    np.testing.assert_array_equal(got[1][1][0], X[3:7])
+
+
+def test_level_term_scores_a_value_far_from_its_recent_level():
+    """A jump scores at once, in units of the column's scale, and fades once it has lasted."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(3000, 2))
+    X[2000:, 0] += 5.0  # a new level that lasts
+    level = timeseries.level_term(X, 500, np.array([2.0, 1.0]))
+    assert level[2000, 0] > 2.0 * (5.0 / 2.576) ** 2 * 0.5  # far above the noise's level
+    assert np.median(level[1000:2000, 0]) < 0.2 * 2.0
+    assert np.median(level[2600:, 0]) < 0.2 * 2.0  # 500 rows later it is the normal level
+    assert np.median(level[:, 1]) < 0.2
+    # Online: the first rows compare with training-like rows (mean 0, sd 1).
+    np.testing.assert_allclose(level[0], X[0] ** 2 / timeseries.Z99_SQUARED * [2.0, 1.0])
+
+
+def test_level_term_floors_the_recent_spread():
+    """A sensor that sat still is surprised by a small change, but not infinitely."""
+    X = np.zeros((1000, 1))
+    X[900, 0] = 0.1
+    level = timeseries.level_term(X, 500, np.ones(1))
+    expected = (0.1 / timeseries.MIN_LEVEL_SD) ** 2 / timeseries.Z99_SQUARED
+    assert np.isfinite(level).all() and level[900, 0] == pytest.approx(expected, rel=1e-6)
+
+
+def test_score_history_trailing_quantile():
+    """The quantile of the scores before each block; the training scores come first, then age out."""
+    rng = np.random.default_rng(0)
+    history = timeseries.ScoreHistory.fit(rng.exponential(size=2000))
+    scores = np.r_[rng.exponential(size=3000), 100 * rng.exponential(size=3000)]
+    q = history.trailing_quantile(scores, 0.5, window=1000, block=50)
+    assert q[0] == pytest.approx(np.log(2), rel=0.05)  # the training median
+    assert q[2500] == pytest.approx(np.log(2), rel=0.1)
+    assert q[5500] == pytest.approx(100 * np.log(2), rel=0.1)  # the new scale, 1000 rows on
+    assert (q[:50] == q[0]).all()  # one value per block
+    # Online: the scores of a block and later never change its quantile.
+    later = scores.copy()
+    later[3000:] = 0
+    np.testing.assert_array_equal(history.trailing_quantile(later, 0.5, 1000, 50)[:3000],
+                                  q[:3000])
+
+
+def test_held_alarms_open_and_hold():
+    """An alarm opens where opens, stays while holds, and closes on a row with neither."""
+    opens = np.array([0, 1, 0, 0, 0, 0, 1, 0], bool)
+    holds = np.array([1, 1, 1, 1, 0, 1, 0, 0], bool)
+    np.testing.assert_array_equal(timeseries.held_alarms(opens, holds),
+                                  [0, 1, 1, 1, 0, 0, 1, 0])
+
+
+def test_score_history_clip_keeps_a_fault_from_hiding_the_next():
+    """With clip, a burst of huge scores lifts the quantile at most clip-fold per block."""
+    rng = np.random.default_rng(0)
+    history = timeseries.ScoreHistory.fit(rng.exponential(size=2000))
+    scores = rng.exponential(size=3000)
+    scores[1000:1100] = 1e6  # a long fault
+    plain = history.trailing_quantile(scores, 0.99, window=2000, block=50)
+    clipped = history.trailing_quantile(scores, 0.99, window=2000, block=50, floor=1.0, clip=2.0)
+    assert plain[1500] > 1e5  # without the clip, the history is the fault's
+    level_before = clipped[950]
+    n_blocks = 2  # the fault spans two blocks of 50 rows
+    assert clipped[1500] <= 1.03 * 2.0 ** n_blocks * max(1.0, level_before)
+    np.testing.assert_array_equal(clipped[:1000], plain[:1000])
