@@ -571,9 +571,10 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
     def _threshold_rule(self):
         if self.contamination is not None:
             return quantile_rule(self.contamination)
-        return (f"1 = the alarm level: {self.threshold_margin:g} x the "
-                f"{self.threshold_quantile:g} quantile of the training rows' scores, or the "
-                f"{HISTORY_QUANTILE:g} quantile of the last {HISTORY_ROWS:,} rows' if higher")
+        return (f"the alarm level (scores are in its units): the larger of "
+                f"{self.threshold_margin:g} x the {self.threshold_quantile:g} quantile of the "
+                f"training rows' scores and the {HISTORY_QUANTILE:g} quantile of the last "
+                f"{HISTORY_ROWS:,} rows' scores")
 
     def anomaly_intervals(self, X, max_gap=None):
         """Anomalous intervals: start, end, size, peak score and the columns that drove them.

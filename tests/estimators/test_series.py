@@ -119,7 +119,8 @@ def test_series_detect_is_the_separate_calls_in_one(fitted, series):
     pd.testing.assert_frame_equal(result.intervals, fitted.anomaly_intervals(series))
     assert result.index.equals(series.index)
     assert result.threshold == fitted.threshold_
-    assert result.threshold_rule.startswith("1 = the alarm level: 1.5 x the 0.99 quantile")
+    assert result.threshold_rule.startswith("the alarm level (scores are in its units): the "
+                                            "larger of 1.5 x the 0.99 quantile")
 
 
 def test_series_interval_open_at_the_end(fitted, series):
