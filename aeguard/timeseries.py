@@ -253,16 +253,19 @@ class ScoreHistory:
         return history
 
     def _bins(self, scores):
-        logs = np.log(np.maximum(np.asarray(scores, dtype=np.float64), 1e-300))
+        scores = np.nan_to_num(np.asarray(scores, dtype=np.float64), nan=0.0,
+                               posinf=np.finfo(np.float64).max)  # inf: the top bin
+        logs = np.log(np.maximum(scores, 1e-300))
         return np.clip(((logs - self.low) / self.width).astype(np.int64), 0,
                        len(self.counts) - 1)
 
     def trailing_quantile(self, scores, q, window, block, floor=0.0, clip=None):
         """For the rows of each block of ``block`` rows, the ``q`` quantile of the scores before it.
 
-        The history is the last ``window`` rows before the block, plus the
-        training scores while the block starts within ``window`` rows of
-        the beginning (they are the rows just before the series). Quantiles
+        The history is the blocks that end at most ``window`` rows before
+        the block starts (so between ``window`` and ``window + block`` rows),
+        plus the training scores until a block starts more than ``window``
+        rows into the series (they are the rows just before it). Quantiles
         are bin upper edges (2 % resolution). Online, and O(n_rows) time.
 
         Parameters

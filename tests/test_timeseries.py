@@ -133,3 +133,11 @@ def test_score_history_clip_keeps_a_fault_from_hiding_the_next():
     n_blocks = 2  # the fault spans two blocks of 50 rows
     assert clipped[1500] <= 1.03 * 2.0 ** n_blocks * max(1.0, level_before)
     np.testing.assert_array_equal(clipped[:1000], plain[:1000])
+
+
+def test_score_history_puts_infinite_and_missing_scores_in_the_end_bins():
+    """An infinite score counts as the highest, NaN as the lowest, never the other way round."""
+    history = timeseries.ScoreHistory.fit(np.r_[np.ones(100), np.inf])
+    assert history.counts[-1] == 1 and history.counts.sum() == 101
+    q = history.trailing_quantile(np.r_[np.ones(50), np.full(50, np.nan)], 1.0, 1000, 50)
+    assert np.isfinite(q).all() and q[-1] >= q[0]

@@ -264,7 +264,8 @@ def detect(
                   seed=0 if seed is None else seed, quiet=quiet, model_path=model,
                   threshold=threshold)
     if time_col is False:
-        for option, value in (("--plot", plot), ("--smoothing", smoothing)):
+        for option, value in (("--plot", plot), ("--smoothing", smoothing),
+                              ("--network", network)):
             if value is not None:
                 raise InputError(f"{option} needs a time series; " + _why_tabular(detector, window))
         check_finite(table.frame, selection.features)

@@ -1,5 +1,6 @@
 """Anomaly detectors: reconstruction error of an autoencoder as the anomaly score."""
 
+import math
 from numbers import Real
 
 import numpy as np
@@ -290,7 +291,7 @@ class AEDetector(
             threshold, rule = self.threshold_, quantile_rule(self.contamination)
         else:
             threshold, rule = float(threshold), "given by the caller"
-        errors = errors.reshape(len(errors), -1)
+        errors = errors.reshape(len(errors), math.prod(errors.shape[1:]))
         names = column_names(self)
         return Detection(
             scores=scores, is_anomaly=scores > threshold, feature_scores=errors, columns=names,

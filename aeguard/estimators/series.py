@@ -54,11 +54,11 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
     fitted detector can score a live stream. The first ``window_ - 1`` rows,
     which no window ends at, are scored from the first window. With
     ``smoothing > 1`` each row's values are averaged with those of the rows
-    just before it. Each batch is scored as if it followed the training
-    part; to score a stream batch by batch with the scores of the whole
-    series, prepend the last rows seen to each batch (4,000 + ``window_`` +
-    ``smoothing_`` rows cover every history the score uses) and keep only
-    the new rows' scores.
+    just before it. Each batch is scored as if it came right after the
+    training part: a row's score equals its score in the whole series when
+    the batch holds the series from its start; with only some earlier rows
+    prepended, the level term and the alarm level see less history, and the
+    scores are close but not identical.
 
     Parameters
     ----------
@@ -319,12 +319,13 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
         contributions = self._contributions(errors, Xs)
         raw = contributions.max(axis=1)
         base = float(self.threshold_margin * np.quantile(raw, self.threshold_quantile))
-        self.base_threshold_ = base if base > 0 else 1.0
+        # A perfectly reconstructed (constant) training part: any change is news.
+        self.base_threshold_ = base if base > 0 else float(np.finfo(np.float32).tiny)
         history = timeseries.ScoreHistory.fit(raw)
         self.score_histogram_, self.score_histogram_low_ = history.counts, history.low
         recent = timeseries.trailing_mean(raw[:, None], STAY_ROWS)[:, 0]
         stay = float(self.threshold_margin * np.quantile(recent, self.threshold_quantile))
-        self.stay_threshold_ = stay if stay > 0 else 1.0
+        self.stay_threshold_ = stay if stay > 0 else float(np.finfo(np.float32).tiny)
         train_scores = raw / self._alarm_levels(raw)
         if self.contamination is not None:
             self.threshold_ = float(np.quantile(train_scores, 1 - self.contamination))

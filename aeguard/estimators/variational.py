@@ -250,6 +250,7 @@ class VAEDetector(AEDetector):
         self.__dict__.pop("classes_", None)
         labels = self._fit_labels(X, y) if self.conditional else None
         Xs = self._fit_autoencoder(X, labels)
+        self.trim_fraction_ = self._trim_fraction()
         self.noise_variance_, errors = None, None
         if self.likelihood_ == "gaussian":
             errors = self._squared_errors(Xs, labels)  # reused by the reconstruction score

@@ -455,7 +455,8 @@ def test_detect_series_too_short_for_an_automatic_window(tmp_path):
 
 
 def test_detect_series_long_missing_run_and_plot_on_tabular(tmp_path):
-    """A long run of missing values is refused; --plot and --smoothing need a time series."""
+    """A long run of missing values is refused; --plot, --smoothing and --network need a time
+    series."""
     data = tmp_path / "p.csv"
     frame = make_series_file(data, n_rows=200, shuffle=False)
     frame.loc[50:80, "flow"] = np.nan
@@ -472,6 +473,8 @@ def test_detect_series_long_missing_run_and_plot_on_tabular(tmp_path):
                       "--plot needs a time series")
     assert_user_error(runner.invoke(app, ["detect", str(tabular), "--smoothing", "4"]),
                       "--smoothing needs a time series")
+    assert_user_error(runner.invoke(app, ["detect", str(tabular), "--network", "bogus"]),
+                      "--network needs a time series")
     assert_user_error(runner.invoke(app, ["detect", str(data), "--window", "1", "--smoothing", "4"]),
                       "--smoothing needs a time series; --window 1 scores rows as independent samples")
 

@@ -85,3 +85,11 @@ def test_top_columns_order():
     assert top_columns(errors[:, :1], ["w"]) == ["w", "w"]
 
 
+
+
+def test_detect_on_an_empty_batch(fitted, digits_images):
+    """An empty partition gives an empty result, as score_samples does."""
+    det, X = fitted
+    result = det.detect(X.iloc[:0])
+    assert result.scores.shape == (0,) and result.feature_scores.shape == (0, X.shape[1])
+    assert result.top_columns == [] and result.n_flagged == 0

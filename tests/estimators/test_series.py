@@ -255,3 +255,13 @@ def test_series_one_faulty_sensor_among_many_is_flagged():
     assert result.is_anomaly[2000:2020].mean() >= 0.9
     assert (result.feature_scores[2000:2020].argmax(axis=1) == faulty).mean() >= 0.9
     assert result.is_anomaly[1500:1990].mean() < 0.02
+
+
+def test_series_change_after_a_constant_training_part_is_flagged():
+    """A sensor that never moved in training: a small change is news."""
+    X = np.ones((400, 2))
+    det = SeriesDetector(window=16, epochs=1, train_size=300, random_state=0).fit(X)
+    Y = X.copy()
+    Y[350, 0] = 1.1
+    assert det.detect(Y).is_anomaly[350]
+    assert det.threshold_ == 1.0
