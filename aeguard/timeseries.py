@@ -313,25 +313,37 @@ class ScoreHistory:
         return out
 
 
-def held_alarms(opens, holds):
+def held_alarms(opens, holds, max_quiet=None):
     """Rows in an alarm: an alarm opens on a row where ``opens``, and stays open while ``holds``.
 
     Hysteresis: a sustained fault whose score flickers around the threshold
     is one alarm, not many, and the alarm closes when the data are back to
-    normal (``holds`` false on a row that does not open one).
+    normal (``holds`` false on a row that does not open one). With
+    ``max_quiet``, an alarm also closes once ``max_quiet`` rows in a row have
+    not opened one, however long ``holds`` stays true: a lasting change that
+    no longer reaches the threshold ends its alarm.
 
     Parameters
     ----------
     opens, holds : ndarray of shape (n_rows,), dtype bool
+    max_quiet : int, default=None
+        The most rows an alarm is held without a row that opens one. None:
+        no limit.
 
     Returns
     -------
     in_alarm : ndarray of shape (n_rows,), dtype bool
-        ``opens[t] or (holds[t] and in_alarm[t - 1])``.
+        ``opens[t] or (holds[t] and in_alarm[t - 1])``, with ``holds[t]``
+        also requiring an opening row among the ``max_quiet`` rows before
+        ``t`` when ``max_quiet`` is given.
     """
     opens, holds = np.asarray(opens, dtype=bool), np.asarray(holds, dtype=bool)
     rows = np.arange(len(opens))
     last_open = np.maximum.accumulate(np.where(opens, rows, -1))
+    if max_quiet is not None:
+        if max_quiet < 1:
+            raise ValueError(f"max_quiet must be at least 1 row; got {max_quiet}")
+        holds = holds & (last_open >= 0) & (rows - last_open <= max_quiet)
     last_break = np.maximum.accumulate(np.where(~opens & ~holds, rows, -1))
     return last_open > last_break
 

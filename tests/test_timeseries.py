@@ -120,6 +120,18 @@ def test_held_alarms_open_and_hold():
                                   [0, 1, 1, 1, 0, 0, 1, 0])
 
 
+def test_held_alarms_close_after_max_quiet_rows_without_an_opening_row():
+    """A hold that never ends still closes max_quiet rows after the last opening row."""
+    opens = np.zeros(20, bool)
+    opens[[2, 8]] = True
+    holds = np.ones(20, bool)
+    np.testing.assert_array_equal(timeseries.held_alarms(opens, holds), np.arange(20) >= 2)
+    in_alarm = timeseries.held_alarms(opens, holds, max_quiet=3)
+    np.testing.assert_array_equal(np.flatnonzero(in_alarm), [2, 3, 4, 5, 8, 9, 10, 11])
+    with pytest.raises(ValueError, match="max_quiet"):
+        timeseries.held_alarms(opens, holds, max_quiet=0)
+
+
 def test_score_history_clip_keeps_a_fault_from_hiding_the_next():
     """With clip, a burst of huge scores lifts the quantile at most clip-fold per block."""
     rng = np.random.default_rng(0)

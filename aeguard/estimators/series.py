@@ -27,7 +27,9 @@ HISTORY_QUANTILE, HISTORY_ROWS, HISTORY_BLOCK = 0.999, 4000, 50
 #: short fault does not hide the next one behind it.
 HISTORY_CLIP = 2.0
 #: An alarm stays open while the mean score of the last STAY_ROWS rows is above the
-#: same rule's threshold for that mean (see ``detect``).
+#: same rule's threshold for that mean (see ``detect``), and closes after LEVEL_WINDOW
+#: rows in a row below the threshold: by then the level term has taken a lasting new
+#: level as normal.
 STAY_ROWS = 32
 
 #: At most this many training windows (the stride grows beyond it), bounding
@@ -191,7 +193,9 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
     keeps it open while the mean ``raw`` of the last 32 rows stays above
     ``stay_threshold_`` (the training rule applied to that mean), so a
     sustained fault is one interval and the interval closes when the data
-    are normal again.
+    are normal again. It also closes after 500 rows in a row below
+    ``threshold_`` (the level term's memory): a lasting change that no
+    longer reaches the threshold is the new normal.
 
     ``smoothing`` trades point faults for long ones: on the SKAB benchmark,
     whose faults last hundreds of rows, a trailing mean over 8 rows raises F1;
@@ -555,7 +559,8 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
         else:
             threshold, rule = float(threshold), "given by the caller"
         recent = timeseries.trailing_mean(raw[:, None], STAY_ROWS)[:, 0]
-        flags = timeseries.held_alarms(scores > threshold, recent > self.stay_threshold_)
+        flags = timeseries.held_alarms(scores > threshold, recent > self.stay_threshold_,
+                                       max_quiet=LEVEL_WINDOW)
         names = column_names(self)
         index = index_of(X)
         gap = self.window_ // 4 if max_gap is None else max_gap
