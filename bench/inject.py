@@ -131,6 +131,8 @@ def main(argv=None):
     parser.add_argument("--data", type=Path, default=DATA, help="the shared data folder")
     parser.add_argument("--repeats", type=int, default=4, help="placements per fault kind")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--adapt", type=int, default=None, metavar="ROWS",
+                        help="SeriesDetector(adapt=ROWS) instead of the default (off)")
     args = parser.parse_args(argv)
     if not (args.data / "skab" / "anomaly-free").is_dir():
         parser.exit(2, f"error: no SKAB anomaly-free data under {args.data}\n")
@@ -142,7 +144,8 @@ def main(argv=None):
     seconds = 0.0
     for name, frame, n_train in base_series(args.data):
         t0 = time.perf_counter()
-        det = aeguard.SeriesDetector(train_size=n_train, random_state=args.seed).fit(frame)
+        det = aeguard.SeriesDetector(train_size=n_train, adapt=args.adapt,
+                                     random_state=args.seed).fit(frame)
         seconds += time.perf_counter() - t0
         print(f"{name}: {len(frame)} rows, {frame.shape[1]} columns, window_ {det.window_}",
               file=sys.stderr)

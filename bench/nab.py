@@ -208,12 +208,13 @@ def aeguard_result_path(results: Path, rel: str) -> Path:
     return results / DETECTOR / folder / f"{DETECTOR}_{name}"
 
 
-def run_aeguard(f: NabFile, seed: int, smoothing: int = 1) -> dict[str, Any]:
+def run_aeguard(f: NabFile, seed: int, smoothing: int = 1,
+                adapt: int | None = None) -> dict[str, Any]:
     """Fit on the probationary rows, score every row; the scores and what was chosen."""
     import aeguard
 
     t0 = time.perf_counter()
-    det = aeguard.SeriesDetector(train_size=f.n_train, smoothing=smoothing,
+    det = aeguard.SeriesDetector(train_size=f.n_train, smoothing=smoothing, adapt=adapt,
                                  random_state=seed).fit(f.frame)
     raw = det.score_samples(f.frame)
     seconds = time.perf_counter() - t0
@@ -384,6 +385,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=0, help="model seed (default: 0)")
     p.add_argument("--smoothing", type=int, default=1,
                    help="SeriesDetector(smoothing=N) instead of the default 1")
+    p.add_argument("--adapt", type=int, default=None, metavar="ROWS",
+                   help="SeriesDetector(adapt=ROWS): the network keeps learning from normal "
+                        "rows, every ROWS rows (default: off)")
     p.add_argument("--csv", type=Path, default=None,
                    help="also write the profile x method table to this CSV file")
     p.add_argument("--no-warmup", dest="warmup", action="store_false",
@@ -400,6 +404,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
             p.error(f"--results: {taken[0]} already exists; give a new folder")
     if args.csv is not None and args.csv.is_dir():
         p.error(f"--csv: {args.csv} is a directory")
+    if args.adapt is not None and args.adapt < 2:
+        p.error(f"--adapt must be at least 2 rows; got {args.adapt}")
     if args.smoothing < 1:
         p.error(f"--smoothing must be at least 1; got {args.smoothing}")
     return args
@@ -432,6 +438,8 @@ def _run(args: argparse.Namespace, files: list[NabFile], results: Path) -> int:
     n_train = sum(f.n_train for f in files)
     subset = f"; SUBSET --files {' '.join(args.files)}" if args.files else ""
     smoothing = f"smoothing={args.smoothing}, " if args.smoothing != 1 else ""
+    if args.adapt is not None:
+        smoothing += f"adapt={args.adapt}, "
     print(f"NAB protocol, per file: aeguard.SeriesDetector({smoothing}train_size=P, "
           "random_state=seed) at its defaults, fitted on the 'value' column's first P = min(floor(0.15 n), 750) rows\n"
           "(NAB's probationary period, never scored), then every row scored online "
@@ -467,7 +475,7 @@ def _run(args: argparse.Namespace, files: list[NabFile], results: Path) -> int:
     failures: list[str] = []
     for i, f in enumerate(files, 1):
         try:
-            r = run_aeguard(f, args.seed, args.smoothing)
+            r = run_aeguard(f, args.seed, args.smoothing, args.adapt)
             write_aeguard_result(results, f, r)
         except Exception as exc:  # one failing file should not hide the others' figures
             logger.warning("[%d/%d] aeguard failed on %s: %s: %s", i, len(files), f.rel,

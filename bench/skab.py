@@ -82,7 +82,10 @@ DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared/data/skab/va
 ALL_METHODS = ("aeguard", "iforest", "pca_t2", "pca_t2q")
 #: SeriesDetector with another network, or with its errors smoothed over 8 rows, run only
 #: when asked for (--methods aeguard-lstm,...).
-EXTRA_METHODS = ("aeguard-dense", "aeguard-lstm", "aeguard-vae", "aeguard-smooth8")
+EXTRA_METHODS = ("aeguard-dense", "aeguard-lstm", "aeguard-vae", "aeguard-smooth8",
+                 "aeguard-adapt")
+#: Rows per update of the "aeguard-adapt" method (SeriesDetector(adapt=...)).
+ADAPT_ROWS = 250
 N_TRAIN = 400  # SKAB: the first 400 rows of each file are anomaly-free training data
 LABEL_COLUMNS = ("anomaly", "changepoint")
 PCA_VARIANCE = 0.95
@@ -174,7 +177,7 @@ class Method:
     warm: Callable[[Any, int, int], Any] | None = None
 
 
-def _make_aeguard(model="conv", smoothing=1) -> Method:
+def _make_aeguard(model="conv", smoothing=1, adapt=None) -> Method:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter
     import aeguard
 
@@ -182,7 +185,7 @@ def _make_aeguard(model="conv", smoothing=1) -> Method:
         # Fit on the whole frame: train_size marks the training part. Scoring is online,
         # so the test rows' labels depend only on rows up to each of them.
         det = aeguard.SeriesDetector(model=model, smoothing=smoothing, train_size=n_train,
-                                     random_state=seed).fit(X)
+                                     adapt=adapt, random_state=seed).fit(X)
         return det.detect(X).is_anomaly[n_train:]
 
     def warm(X, n_train, seed):
@@ -194,6 +197,8 @@ def _make_aeguard(model="conv", smoothing=1) -> Method:
     spec = "" if model == "conv" else f"model={model!r}, "
     if smoothing != 1:
         name, spec = f"{name}-smooth{smoothing}", f"{spec}smoothing={smoothing}, "
+    if adapt is not None:
+        name, spec = f"{name}-adapt", f"{spec}adapt={adapt}, "
     return Method(name, detect,
                   f"SeriesDetector({spec}train_size=400, random_state=seed), defaults otherwise; "
                   "fitted on the whole file, detect's alarms (online scoring), test rows kept",
@@ -268,6 +273,7 @@ _FACTORIES: dict[str, Callable[[], Method]] = {
     "aeguard-lstm": lambda: _make_aeguard("lstm"),
     "aeguard-vae": lambda: _make_aeguard("vae"),
     "aeguard-smooth8": lambda: _make_aeguard(smoothing=8),
+    "aeguard-adapt": lambda: _make_aeguard(adapt=ADAPT_ROWS),
     "iforest": _make_iforest,
     "pca_t2": lambda: _make_pca(False),
     "pca_t2q": lambda: _make_pca(True),

@@ -184,6 +184,16 @@ def detect(
             show_default=False,
         ),
     ] = None,
+    adapt: Annotated[
+        Optional[int],
+        typer.Option(
+            min=2, metavar="ROWS",
+            help="Time series: keep learning while scoring; after every ROWS rows the network "
+            "trains briefly on those rows judged normal, so a slow benign drift stops being "
+            "flagged (online; slower). Also with --model. Default: off.",
+            show_default=False,
+        ),
+    ] = None,
     train_rows: Annotated[
         Optional[int],
         typer.Option(
@@ -265,7 +275,7 @@ def detect(
                   threshold=threshold)
     if time_col is False:
         for option, value in (("--plot", plot), ("--smoothing", smoothing),
-                              ("--network", network)):
+                              ("--network", network), ("--adapt", adapt)):
             if value is not None:
                 raise InputError(f"{option} needs a time series; " + _why_tabular(detector, window))
         check_finite(table.frame, selection.features)
@@ -274,7 +284,7 @@ def detect(
     else:
         series = prepare_series(table.frame, selection.features, time_col)
         run = _run_series(series, train_size=training_rows(series, train_rows, train_until),
-                          window=window, network=network, smoothing=smoothing,
+                          window=window, network=network, smoothing=smoothing, adapt=adapt,
                           contamination=contamination, **common)
     if save_model is not None:
         from ..persistence import save
@@ -416,13 +426,15 @@ def _run_tabular(X, *, detector, contamination, threshold, epochs, seed, quiet, 
                               verbose=_progress(quiet))
         start_backend()
         detector.fit(X)
+    elif adapt is not None:
+        detector.set_params(adapt=adapt)  # a scoring mode: the saved model is not changed
     result = detector.detect(_matched(X, detector), threshold=threshold)
     return Run(detector=detector, result=result, model_path=model_path,
                threshold_given=threshold is not None)
 
 
-def _run_series(series, *, detector, train_size, window, network, smoothing, contamination,
-                threshold, epochs, seed, quiet, model_path):
+def _run_series(series, *, detector, train_size, window, network, smoothing, adapt,
+                contamination, threshold, epochs, seed, quiet, model_path):
     """The time-series path: fit a SeriesDetector (unless one is given) and detect on the series."""
     from ..estimators.series import SeriesDetector
 
@@ -430,12 +442,14 @@ def _run_series(series, *, detector, train_size, window, network, smoothing, con
     if detector is None:
         detector = SeriesDetector(
             window="auto" if window is None else window, model=network or "conv",
-            smoothing=1 if smoothing is None else smoothing,
+            smoothing=1 if smoothing is None else smoothing, adapt=adapt,
             train_size=train_size, contamination=contamination, epochs=epochs,
             random_state=seed, verbose=_progress(quiet),
         )
         start_backend()
         detector.fit(X)
+    elif adapt is not None:
+        detector.set_params(adapt=adapt)  # a scoring mode: the saved model is not changed
     result = detector.detect(_matched(X, detector), threshold=threshold)
     if result.index is None:  # scored as bare values: label the intervals by time again
         result.intervals = _labelled(result.intervals, X.index)

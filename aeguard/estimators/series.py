@@ -32,6 +32,9 @@ HISTORY_CLIP = 2.0
 #: level as normal.
 STAY_ROWS = 32
 
+#: Epochs of each update of ``adapt``, over the block's normal windows.
+ADAPT_EPOCHS = 2
+
 #: At most this many training windows (the stride grows beyond it), bounding
 #: the memory and time of fitting on very long series.
 MAX_TRAINING_WINDOWS = 50_000
@@ -114,6 +117,16 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
         epoch after the first, so anomalies inside the training part are not
         learned. "auto": 0.05 when training on the whole series, 0 when a
         ``train_size`` marks a clean segment.
+    adapt : int or None, default=None
+        Adaptive scoring for long or drifting series: the series is scored
+        in blocks of ``adapt`` rows, and after each block a copy of the
+        network is trained for :data:`ADAPT_EPOCHS` more epochs on that
+        block's windows judged normal (every row of the window scoring below
+        ``threshold_``), so the next block is scored by a model that has
+        seen the recent normal behaviour. Still online (a row is scored by
+        the network as updated on earlier blocks only), and the fitted
+        network itself never changes: each call starts from it. None: the
+        fitted network scores every row. Costs one short training per block.
     contamination : float or None, default=None
         If given, ``threshold_`` is the (1 - contamination) quantile of the
         training rows' scores. If None, ``threshold_`` is 1: the alarm level.
@@ -229,6 +242,7 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
         "train_size": [Options(None), Interval(Integral, 2, None),
                        Interval(Real, 0, 1, closed="right")],
         "trim_fraction": [Options("auto"), Interval(Real, 0, 0.9)],
+        "adapt": [Options(None), Interval(Integral, 2, None)],
         "contamination": [Options(None), Interval(Real, 0, 0.5, closed="right")],
         "threshold_quantile": [Interval(Real, 0, 1, closed="right")],
         "threshold_margin": [Interval(Real, 0, None, closed="neither")],
@@ -251,6 +265,7 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
         patience=5,
         train_size=None,
         trim_fraction="auto",
+        adapt=None,
         contamination=None,
         threshold_quantile=0.99,
         threshold_margin=1.5,
@@ -271,6 +286,7 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
         self.patience = patience
         self.train_size = train_size
         self.trim_fraction = trim_fraction
+        self.adapt = adapt
         self.contamination = contamination
         self.threshold_quantile = threshold_quantile
         self.threshold_margin = threshold_margin
@@ -317,6 +333,7 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         self._train_network(windows, windows, rng, seed)
+        self.adapt_seed_ = seed + 1
 
         errors = self._reconstruction_errors(Xs)
         self.level_scale_ = _error_scale(errors)
@@ -411,16 +428,7 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
 
     def _reconstruction_errors(self, Xs):
         """Per-row, per-column squared reconstruction error of scaled rows (online mapping)."""
-        from ..networks.training import INFERENCE_CHUNK, forward
-
-        window, n_columns = self.window_, Xs.shape[1]
-
-        def chunks():
-            for first, windows in timeseries.iter_windows(Xs, window, INFERENCE_CHUNK):
-                recon = forward(self.model_, self._to_network(windows))
-                yield first, np.square(recon.reshape(windows.shape) - windows)
-
-        return timeseries.online_row_errors(chunks(), len(Xs), window, n_columns)
+        return self._errors_with(self.model_, Xs)
 
     def _contributions(self, errors, Xs):
         """Each column's reconstruction error plus its level term, smoothed: before calibration."""
@@ -458,6 +466,10 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
     def _scored(self, X):
         """``(feature_scores, raw scores)`` of X; raw: the row maxima before calibration."""
         check_is_fitted(self)
+        if self.adapt is not None and not hasattr(self, "adapt_seed_"):
+            raise ValueError(
+                "adapt needs a SeriesDetector fitted by this aeguard version; fit it again."
+            )
         if not hasattr(self, "level_scale_"):
             raise ValueError(
                 "This SeriesDetector was saved by an earlier aeguard, which scored without "
@@ -465,9 +477,66 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
             )
         X = self._validate(X, reset=False)
         Xs = self.scaler_.transform(X)
-        contributions = self._contributions(self._reconstruction_errors(Xs), Xs)
+        if self.adapt is None:
+            contributions = self._contributions(self._reconstruction_errors(Xs), Xs)
+        else:
+            contributions = self._adaptive_contributions(Xs)
         raw = contributions.max(axis=1)
         return contributions / self._alarm_levels(raw)[:, None], raw
+
+    def _adaptive_contributions(self, Xs):
+        """``_contributions`` with the network updated after each block of ``adapt`` rows.
+
+        Time grows with ``n_rows**2 / adapt`` (each update first scores the
+        rows so far), besides one short training per block.
+        """
+        from ..networks import training
+
+        window, block = self.window_, self.adapt
+        smoothing = getattr(self, "smoothing_", 1)
+        level = timeseries.level_term(Xs, LEVEL_WINDOW, self.level_scale_)
+        errors = np.empty(Xs.shape, dtype=np.float32)
+        model, seed = self.model_, self.adapt_seed_
+        for first in range(0, len(Xs), block):
+            stop = min(first + block, len(Xs))
+            # The block's rows, each scored by the window ending at it (the series'
+            # first rows by the first window), from the network as updated so far.
+            lo = max(0, first - window + 1)
+            errors[first:stop] = self._errors_with(model, Xs[lo:stop])[first - lo:]
+            if stop == len(Xs):
+                break
+            raw = timeseries.trailing_mean(errors[:stop] + level[:stop], smoothing).max(axis=1)
+            normal = raw / self._alarm_levels(raw) <= self.threshold_
+            # The block's windows whose rows all scored as normal.
+            all_normal = timeseries.trailing_mean(normal[:, None].astype(np.float64), window)[:, 0]
+            ends = np.arange(max(first, window - 1), stop)
+            ends = ends[all_normal[ends] == 1.0]
+            if len(ends) == 0:
+                continue
+            if model is self.model_:  # a copy: the fitted network never changes
+                model = training.build_networks(self._network)[0]
+                model.set_weights(self.model_.get_weights())
+            windows = self._to_network(np.stack([Xs[e - window + 1:e + 1] for e in ends]))
+            with training.seeded(seed + first):
+                training.train(model, windows, windows, validation=None, epochs=ADAPT_EPOCHS,
+                               batch_size=min(self.batch_size_, len(windows)),
+                               learning_rate=self.learning_rate, patience=ADAPT_EPOCHS,
+                               verbose=0, seed=seed + first,
+                               **{**self._training_options(), "trim": 0.0})
+        return timeseries.trailing_mean(errors + level, smoothing)
+
+    def _errors_with(self, model, Xs):
+        """Per-row, per-column squared errors of ``Xs`` scored by ``model`` (online mapping)."""
+        from ..networks.training import INFERENCE_CHUNK, forward
+
+        window, n_columns = self.window_, Xs.shape[1]
+
+        def chunks():
+            for first, windows in timeseries.iter_windows(Xs, window, INFERENCE_CHUNK):
+                recon = forward(model, self._to_network(windows))
+                yield first, np.square(recon.reshape(windows.shape) - windows)
+
+        return timeseries.online_row_errors(chunks(), len(Xs), window, n_columns)
 
     def score_samples(self, X):
         """Anomaly score of each row (higher = more anomalous).

@@ -413,6 +413,32 @@ def test_detect_series_model_names_a_network_and_smoothing(tmp_path):
     assert detector.model == "dense" and detector.smoothing_ == 4
 
 
+def test_detect_series_adapt_trains_on_and_scores_with_a_saved_model(tmp_path):
+    """--adapt is a scoring mode: it works when training and with --model, which it leaves as is."""
+    data = tmp_path / "p.csv"
+    make_series_file(data, n_rows=400, shuffle=False)
+    saved = tmp_path / "m.aeg"
+    fixed = tmp_path / "fixed.csv"
+    result = runner.invoke(app, ["detect", str(data), "--epochs", "2", "--window", "20",
+                                 "--save-model", str(saved), "-o", str(fixed)])
+    assert result.exit_code == 0, result.output
+    adaptive = tmp_path / "adaptive.csv"
+    result = runner.invoke(app, ["detect", str(data), "--model", str(saved), "--adapt", "100",
+                                 "-o", str(adaptive)])
+    assert result.exit_code == 0, result.output
+    assert aeguard.load(saved).adapt is None
+    # The first 100 rows are scored by the saved network; the rest by the updated copies.
+    fixed_scores = pd.read_csv(fixed)["anomaly_score"].to_numpy()
+    scores = pd.read_csv(adaptive)["anomaly_score"].to_numpy()
+    np.testing.assert_allclose(scores[:100], fixed_scores[:100], rtol=1e-5)
+    assert not np.allclose(scores[100:], fixed_scores[100:], rtol=1e-3)
+    result = runner.invoke(app, ["detect", str(data), "--epochs", "2", "--window", "20",
+                                 "--adapt", "100", "--save-model", str(tmp_path / "a.aeg"),
+                                 "-o", str(tmp_path / "a.csv")])
+    assert result.exit_code == 0, result.output
+    assert aeguard.load(tmp_path / "a.aeg").adapt == 100
+
+
 def test_detect_model_network_name_conflicts(tmp_path, monkeypatch):
     """A network name given twice, or also a file's name, is a one-line error."""
     data = tmp_path / "p.csv"
@@ -475,6 +501,8 @@ def test_detect_series_long_missing_run_and_plot_on_tabular(tmp_path):
                       "--smoothing needs a time series")
     assert_user_error(runner.invoke(app, ["detect", str(tabular), "--network", "bogus"]),
                       "--network needs a time series")
+    assert_user_error(runner.invoke(app, ["detect", str(tabular), "--adapt", "100"]),
+                      "--adapt needs a time series")
     assert_user_error(runner.invoke(app, ["detect", str(data), "--window", "1", "--smoothing", "4"]),
                       "--smoothing needs a time series; --window 1 scores rows as independent samples")
 

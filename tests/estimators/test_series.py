@@ -265,3 +265,51 @@ def test_series_change_after_a_constant_training_part_is_flagged():
     Y[350, 0] = 1.1
     assert det.detect(Y).is_anomaly[350]
     assert det.threshold_ == 1.0
+
+
+def _drifting_series(n_rows=4000, seed=0):
+    """Two periodic sensors whose amplitude grows slowly (a benign drift), and a late fault."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n_rows)
+    amplitude = 1 + t / 2000
+    X = np.column_stack([amplitude * np.sin(2 * np.pi * t / PERIOD),
+                         np.cos(2 * np.pi * t / PERIOD)]) + 0.05 * rng.normal(size=(n_rows, 2))
+    X[3500:3510, 1] += 3
+    return X
+
+
+def test_series_adapt_follows_a_benign_drift_and_still_finds_the_fault():
+    """adapt: the network learns the drifted normal rows, so they stop being flagged."""
+    X = _drifting_series()
+    fixed = SeriesDetector(epochs=5, train_size=1000, random_state=0).fit(X)
+    adaptive = SeriesDetector(epochs=5, train_size=1000, adapt=500, random_state=0).fit(X)
+    weights = [w.copy() for w in adaptive.model_.get_weights()]
+    fixed_flags = fixed.detect(X).is_anomaly
+    result = adaptive.detect(X)
+    normal = np.ones(len(X), bool)
+    normal[:1000] = normal[3500:3550] = False
+    assert fixed_flags[normal].mean() > 0.2  # without adapting, the drift is an anomaly
+    assert result.is_anomaly[normal].mean() < 0.5 * fixed_flags[normal].mean()
+    assert result.is_anomaly[3500:3510].any()
+    assert result.top_columns[int(np.argmax(result.scores[3500:3510])) + 3500].startswith("x1")
+    # The fitted network is left as it was, so each call gives the same scores.
+    for before, after in zip(weights, adaptive.model_.get_weights()):
+        np.testing.assert_array_equal(before, after)
+    np.testing.assert_array_equal(adaptive.score_samples(X), result.scores)
+
+
+def test_series_adapt_scores_online_and_is_saved(tmp_path):
+    """With adapt, a row's score depends only on the rows up to it; a model file keeps adapt."""
+    X = _drifting_series(n_rows=2500)
+    det = SeriesDetector(epochs=3, train_size=1000, adapt=400, random_state=0).fit(X)
+    whole = det.score_samples(X)
+    np.testing.assert_allclose(det.score_samples(X[:1900]), whole[:1900], rtol=1e-5)
+    aeguard.save(det, tmp_path / "adaptive.aeg")
+    loaded = aeguard.load(tmp_path / "adaptive.aeg")
+    assert loaded.adapt == 400
+    np.testing.assert_allclose(loaded.score_samples(X), whole, rtol=1e-5)
+
+
+def test_series_adapt_is_validated():
+    with pytest.raises(ValueError, match="adapt"):
+        SeriesDetector(adapt=1).fit(_drifting_series(n_rows=600))
