@@ -53,3 +53,17 @@ def test_help_imports_no_heavy_library():
                             timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip().splitlines()[-1] == "[]"
+
+
+def test_help_texts_print_as_written():
+    """Arguments are named as in the docs (FILE, not {file}) and brackets in help texts survive
+    the rich formatter (pip install "aeguard[fast]")."""
+    arguments = {"detect": "FILE", "denoise": "INPUT", "generate": "MODEL", "retrieve": None}
+    for command, argument in arguments.items():
+        result = invoke(command, "--help")
+        assert result.exit_code == 0, result.output
+        usage = next(line for line in result.stdout.splitlines() if "Usage:" in line)
+        assert "{" not in result.stdout and "}" not in result.stdout, command
+        assert usage.split()[-1] == (argument or "[OPTIONS]"), usage
+    assert '"aeguard[fast]"' in invoke("retrieve", "--help").stdout
+
