@@ -67,3 +67,10 @@ def test_help_texts_print_as_written():
         assert usage.split()[-1] == (argument or "[OPTIONS]"), usage
     assert '"aeguard[fast]"' in invoke("retrieve", "--help").stdout
 
+
+def test_detect_help_lists_the_input_options():
+    """detect --help lists the options for users' own files."""
+    out = invoke("detect", "--help").stdout
+    for option in ("--dayfirst", "--monthfirst", "--time-format", "--decimal", "--order"):
+        assert option in out, option
+    assert "standard input" in out and "standard output" in out
