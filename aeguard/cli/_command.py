@@ -34,7 +34,22 @@ class _FlagHelp:
 
 
 class Command(_FlagHelp, TyperCommand):
-    """An ``aeguard`` command."""
+    """An ``aeguard`` command: its usage line names arguments as they are written (``FILE``).
+
+    typer writes a required argument as ``{file}`` in the usage line; here it
+    is its metavar, bare when required and in brackets when optional.
+    """
+
+    def collect_usage_pieces(self, ctx):
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if param.param_type_name != "argument":
+                pieces += param.get_usage_pieces(ctx)
+                continue
+            name = param.metavar or param.name.upper()
+            name = name if param.required else f"[{name}]"
+            pieces.append(name + ("..." if param.nargs != 1 else ""))
+        return pieces
 
 
 class Group(_FlagHelp, TyperGroup):

@@ -13,6 +13,14 @@ SEED_RANGE = {"min": 0, "max": 2**32 - 1}
 #: Figure formats the commands write (by suffix).
 FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
 
+#: The file name that means standard input (for an input) or standard output (for ``-o``).
+STDIO = "-"
+
+
+def is_stdio(path):
+    """Whether a file named on the command line is ``-``: standard input or output."""
+    return path is not None and str(path) == STDIO
+
 
 def start_backend():
     """Import Keras and start its backend, keeping TensorFlow's start-up notices off the screen.

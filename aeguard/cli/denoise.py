@@ -12,8 +12,8 @@ from .errors import InputError
 def denoise(
     input: Annotated[
         Path,
-        typer.Argument(help="A .npy array of images or rows, a folder of images, or a .csv file "
-                       "of rows.", show_default=False),
+        typer.Argument(metavar="INPUT", help="A .npy array of images or rows, a folder of "
+                       "images, or a .csv file of rows.", show_default=False),
     ],
     *,
     model: Annotated[

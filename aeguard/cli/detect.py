@@ -6,12 +6,15 @@ a :class:`~aeguard.SeriesDetector` when the file has a time column, an
 does the work; this module reads the file, checks the options against it,
 writes ``FILE.scores.csv`` (the input columns plus ``anomaly_score``,
 ``is_anomaly`` and ``top_columns``) and the plot, and prints the summary
-(:mod:`.summary`).
+(:mod:`.summary`). ``-`` as FILE reads standard input, and ``-o -`` writes
+the scores to standard output (the summary then goes to standard error).
 """
 
 import json
 import sys
 from dataclasses import dataclass
+from enum import Enum
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -22,11 +25,26 @@ from ._common import (
     SEED_RANGE,
     check_figure_path,
     check_writable,
+    is_stdio,
     load_model,
     start_backend,
     write_figure,
 )
 from .errors import InputError
+
+
+class OutputOrder(str, Enum):
+    """``--order``: the output's rows in the input file's order, or in time order."""
+
+    file = "file"
+    time = "time"
+
+
+class DecimalMark(str, Enum):
+    """``--decimal``: the mark between a number's whole and fractional parts."""
+
+    point = "."
+    comma = ","
 
 
 @dataclass
@@ -72,8 +90,9 @@ def detect(
     file: Annotated[
         Path,
         typer.Argument(
-            help="CSV file with a header row, one sample per row. The delimiter (comma, "
-            "semicolon or tab) is detected.",
+            metavar="FILE",
+            help="CSV file with a header row, one sample per row, or - for standard input. "
+            "The delimiter (comma, semicolon or tab) and the decimal mark are detected.",
             show_default=False,
         ),
     ],
@@ -94,7 +113,25 @@ def detect(
         typer.Option(
             "--output",
             "-o",
-            help="Output CSV. Default: FILE.scores.csv beside FILE.",
+            help="Output CSV, or - for standard output (the summary then goes to standard "
+            "error). Default: FILE.scores.csv beside FILE; standard output when FILE is -.",
+            show_default=False,
+        ),
+    ] = None,
+    order: Annotated[
+        OutputOrder,
+        typer.Option(
+            "--order",
+            help="Row order of the output: file (the input's rows, line for line) or time "
+            "(sorted by the time column, as scored).",
+        ),
+    ] = OutputOrder.file,
+    decimal: Annotated[
+        Optional[DecimalMark],
+        typer.Option(
+            "--decimal",
+            help="Decimal mark of the numbers: . or , (12,5). Default: , when the delimiter "
+            "is not a comma and the numbers are written with commas, else .",
             show_default=False,
         ),
     ] = None,
@@ -154,6 +191,31 @@ def detect(
             "--time-column",
             help="Column of timestamps: the file is a time series, scored row by row in time "
             "order. Default: the first column whose values are dates, if any.",
+            show_default=False,
+        ),
+    ] = None,
+    dayfirst: Annotated[
+        bool,
+        typer.Option(
+            "--dayfirst", metavar="",
+            help="Read dates like 03/12/2026 day first (3 December), in every row. Default: "
+            "the order the values allow (13/12/2026 is day first); if every value reads both "
+            "ways, the order that keeps the rows in time order at the more regular steps; "
+            "else an error.",
+        ),
+    ] = False,
+    monthfirst: Annotated[
+        bool,
+        typer.Option("--monthfirst", metavar="",
+                     help="Read dates like 03/12/2026 month first (12 March), in every row."),
+    ] = False,
+    time_format: Annotated[
+        Optional[str],
+        typer.Option(
+            "--time-format",
+            help="strptime format of the timestamps, e.g. '%d/%m/%Y %H:%M'. Default: each "
+            "value read by its own form (ISO 8601 and the like), dates such as 03/12/2026 "
+            "in one order for the whole column (see --dayfirst).",
             show_default=False,
         ),
     ] = None,
@@ -249,21 +311,34 @@ def detect(
     """
     from .series_input import find_time_column, prepare_series, training_rows
     from .summary import format_summary, summary_dict
-    from .tables import check_finite, default_output_path, read_table, select_features, write_scores
+    from .tables import (
+        check_finite,
+        default_output_path,
+        read_table,
+        select_features,
+        write_scores,
+    )
 
     model, network = _model_or_network(model, network)
+    if dayfirst and monthfirst:
+        raise InputError("use --dayfirst or --monthfirst, not both")
+    dayfirst = True if dayfirst else (False if monthfirst else None)
     training = {
         "--contamination": contamination, "--epochs": epochs, "--seed": seed,
         "--save-model": save_model, "--window": window, "--network": network,
         "--smoothing": smoothing, "--train-rows": train_rows, "--train-until": train_until,
     }
     _check_options(model=model, training=training, contamination=contamination,
-                   threshold=threshold)
-    table = read_table(file)
+                   threshold=threshold, dayfirst=dayfirst, time_format=time_format)
+    table = read_table(file, decimal=None if decimal is None else decimal.value)
     output = output if output is not None else default_output_path(file)
     _check_targets(file, output, save_model, plot, force=force)
     detector = _load_detector(model) if model is not None else None
-    time_col = _choose_path(table.frame, detector, window, time_column, find_time_column)
+    time_col = _choose_path(table.frame, detector, window, time_column,
+                            partial(find_time_column, time_format=time_format))
+    time_options = {f"--{'day' if dayfirst else 'month'}first": dayfirst,
+                    "--time-format": time_format,
+                    "--order time": True if order is OutputOrder.time else None}
     selection = select_features(
         table.frame,
         _split_columns(columns) if columns is not None else None,
@@ -274,15 +349,21 @@ def detect(
                   seed=0 if seed is None else seed, quiet=quiet, model_path=model,
                   threshold=threshold)
     if time_col is False:
-        for option, value in (("--plot", plot), ("--smoothing", smoothing),
-                              ("--network", network), ("--adapt", adapt)):
+        series_options = {"--plot": plot, "--smoothing": smoothing, "--network": network,
+                          "--adapt": adapt, **time_options}
+        for option, value in series_options.items():
             if value is not None:
                 raise InputError(f"{option} needs a time series; " + _why_tabular(detector, window))
         check_finite(table.frame, selection.features)
         run = _run_tabular(table.frame[selection.features],
                            contamination=0.1 if contamination is None else contamination, **common)
     else:
-        series = prepare_series(table.frame, selection.features, time_col)
+        for option, value in time_options.items():
+            if time_col is None and value is not None:
+                raise InputError(f"{option} needs a time column; this series has none (see "
+                                 "--time-column)")
+        series = prepare_series(table.frame, selection.features, time_col, dayfirst=dayfirst,
+                                time_format=time_format)
         run = _run_series(series, train_size=training_rows(series, train_rows, train_until),
                           window=window, network=network, smoothing=smoothing, adapt=adapt,
                           contamination=contamination, **common)
@@ -292,18 +373,22 @@ def detect(
         if threshold is not None:
             run.detector.threshold_ = float(threshold)  # the model keeps --threshold
         save(run.detector, save_model)
-    write_scores(table, output, run.output_columns())
+    in_time_order = order is OutputOrder.time
+    write_scores(table, output, run.output_columns(),
+                 order=run.series.order if in_time_order else None)
     if plot is not None:
         _write_plot(run, plot)
+    # With the scores on standard output, nothing else may be written there.
+    echo = partial(typer.echo, err=is_stdio(output))
+    files = dict(output=output, save_model=save_model, plot=plot, in_time_order=in_time_order)
     if json_summary:
-        summary = summary_dict(table, selection, run, output, save_model, plot)
-        typer.echo(json.dumps(summary, indent=1, default=str))
+        echo(json.dumps(summary_dict(table, selection, run, **files), indent=1, default=str))
     elif not quiet:
-        typer.echo(format_summary(table, selection, run, output, save_model, plot))
+        echo(format_summary(table, selection, run, **files))
 
 
 # ----------------------------------------------------------------- helpers
-def _check_options(*, model, training, contamination, threshold):
+def _check_options(*, model, training, contamination, threshold, dayfirst, time_format):
     """Reject option combinations before any slow work (ranges are declared on the options)."""
     if model is not None:
         for name, value in training.items():
@@ -314,22 +399,28 @@ def _check_options(*, model, training, contamination, threshold):
                 )
     if contamination is not None and threshold is not None:
         raise InputError("use --contamination or --threshold, not both")
+    if dayfirst is not None and time_format is not None:
+        raise InputError(f"use --{'day' if dayfirst else 'month'}first or --time-format, not "
+                         "both: the format says where the day is")
 
 
 def _check_targets(file, output, save_model, plot, *, force):
-    """Check that the output, model and plot files may be written, before any training."""
-    if output.resolve() == file.resolve():
-        raise InputError("--output is the input file; choose another name")
-    check_writable(output, force=force, option="--output")
-    targets = {"--output": output.resolve()}
-    for option, path in (("--save-model", save_model), ("--plot", plot)):
-        if path is None:
+    """Check that the output, model and plot files may be written, before any training.
+
+    ``-`` is standard input (FILE) and standard output (``--output``); a
+    model or a figure cannot go to standard output.
+    """
+    taken = {} if is_stdio(file) else {"the input": file.resolve()}
+    for option, path in (("--output", output), ("--save-model", save_model), ("--plot", plot)):
+        if path is None or (option == "--output" and is_stdio(path)):
             continue
-        for other, taken in targets.items():
-            if path.resolve() in (taken, file.resolve()):
-                raise InputError(f"{option} names the same file as {other} or the input")
+        if is_stdio(path):
+            raise InputError(f"{option} cannot be standard output (-); name a file")
+        for other, resolved in taken.items():
+            if path.resolve() == resolved:
+                raise InputError(f"{option} names the same file as {other}; choose another name")
         check_writable(path, force=force, option=option)
-        targets[option] = path.resolve()
+        taken[option] = path.resolve()
     if plot is not None:
         check_figure_path(plot, "--plot")
 
@@ -426,8 +517,6 @@ def _run_tabular(X, *, detector, contamination, threshold, epochs, seed, quiet, 
                               verbose=_progress(quiet))
         start_backend()
         detector.fit(X)
-    elif adapt is not None:
-        detector.set_params(adapt=adapt)  # a scoring mode: the saved model is not changed
     result = detector.detect(_matched(X, detector), threshold=threshold)
     return Run(detector=detector, result=result, model_path=model_path,
                threshold_given=threshold is not None)

@@ -17,7 +17,7 @@ ARRAY_SUFFIXES = (".npy", ".csv")
 def generate(
     model: Annotated[
         Path,
-        typer.Argument(help="A VAEDetector saved with aeguard.save.", show_default=False),
+        typer.Argument(metavar="MODEL", help="A VAEDetector saved with aeguard.save.", show_default=False),
     ],
     *,
     output: Annotated[

@@ -34,8 +34,9 @@ def retrieve(
         str, typer.Option("--metric", help="Latent distance: euclidean or cosine.")
     ] = "euclidean",
     backend: Annotated[
+        # The backslash keeps rich markup from taking [fast] for a style and dropping it.
         str, typer.Option("--backend", help="auto, exact, or faiss (approximate; needs "
-                          "pip install \"aeguard[fast]\"). auto uses faiss for galleries of "
+                          "pip install \"aeguard\\[fast]\"). auto uses faiss for galleries of "
                           "20,000 items or more when it is installed.")
     ] = "auto",
     plot: Annotated[

@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from ._common import is_stdio
+
 #: Rows (tabular path) and intervals (time series) listed in the summary.
 TOP_ROWS = 10
 
@@ -59,8 +61,19 @@ def _top_rows(run):
     return [(int(i), float(scores[i]), bool(flags[i]), str(top[i])) for i in order]
 
 
-def summary_dict(table, selection, run, output, save_model, plot):
-    """The summary as a JSON-ready dict (``--json``)."""
+def _output_order(run, in_time_order):
+    """The output's row order, in words."""
+    if in_time_order:
+        return f"rows in time order, by {run.series.time_column}"
+    return "rows in the input's order"
+
+
+def _written(output):
+    return "the scores to standard output" if is_stdio(output) else str(output)
+
+
+def summary_dict(table, selection, run, *, output, save_model, plot, in_time_order):
+    """The summary as a JSON-ready dict (``--json``); see :func:`format_summary`."""
     result = run.result
     n_rows = len(result.scores)
     summary = {
@@ -78,6 +91,7 @@ def summary_dict(table, selection, run, output, save_model, plot):
             for i, score, flagged, top in _top_rows(run)
         ],
         "output": str(output),
+        "output_order": "time" if in_time_order else "file",
     }
     warning = _drift_warning(run)
     if warning is not None:
@@ -106,14 +120,36 @@ def _table_lines(rows, right_aligned):
     return lines
 
 
-def format_summary(table, selection, run, output, save_model, plot):
-    """The summary printed on stdout: input, features, threshold, flagged rows, top rows."""
+def format_summary(table, selection, run, *, output, save_model, plot, in_time_order):
+    """The summary: input, features, threshold, flagged rows, top rows, files written.
+
+    Parameters
+    ----------
+    table : Table
+        The input.
+    selection : FeatureSelection
+        Its feature columns.
+    run : Run
+        The detector and what it found.
+    output : Path
+        Where the scores went (``-``: standard output).
+    save_model, plot : Path or None
+        The model and figure files written, if any.
+    in_time_order : bool
+        Whether the output's rows are in time order (``--order time``) rather
+        than the input's.
+
+    Returns
+    -------
+    text : str
+    """
     result = run.result
     n_rows = len(result.scores)
     n_flagged = result.n_flagged
+    decimal = ", decimal comma" if table.decimal == "," else ""
     lines = [
-        f"input: {table.path} ({n_rows:,} rows, {table.frame.shape[1]} columns, "
-        f"{_DELIMITERS[table.delimiter]}-separated)",
+        f"input: {table.name} ({n_rows:,} rows, {table.frame.shape[1]} columns, "
+        f"{_DELIMITERS[table.delimiter]}-separated{decimal})",
         f"features ({len(result.columns)}): {', '.join(result.columns)}",
     ]
     if selection.ignored:
@@ -121,7 +157,7 @@ def format_summary(table, selection, run, output, save_model, plot):
         lines.append(f"ignored ({len(selection.ignored)}): {ignored}")
     if run.series is not None:
         time_column = run.series.time_column
-        lines.append("time series: rows in time order by " + (
+        lines.append("time series: scored in time order by " + (
             f"{time_column!r}" if time_column is not None else "file order (no time column)"))
         lines += [f"note: {note}" for note in run.series.notes]
     lines += [
@@ -159,7 +195,7 @@ def format_summary(table, selection, run, output, save_model, plot):
         ]
         lines += _table_lines(rows, right_aligned={0, 1})
     lines.append("")
-    lines.append(f"wrote {output}")
+    lines.append(f"wrote {_written(output)} ({_output_order(run, in_time_order)})")
     if save_model is not None:
         lines.append(f"saved the model to {save_model}")
     if plot is not None:

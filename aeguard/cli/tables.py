@@ -6,7 +6,9 @@ option involved; the CLI prints it and exits with status 2.
 """
 
 import csv
+import io
 import re
+import sys
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..estimators.validation import is_numeric_or_bool
+from ._common import is_stdio
 from .errors import InputError, one_line
 
 #: Column names (compared case-insensitively, spaces trimmed) that hold
@@ -47,6 +50,15 @@ WRITE_CHUNK_ROWS = 100_000
 #: Column names listed in full in an error message before it abbreviates.
 MAX_NAMES_SHOWN = 20
 
+#: Rows read (as text) to tell whether numbers are written with decimal commas.
+DECIMAL_SNIFF_ROWS = 1000
+
+#: A number written with a decimal comma (``12,5``, ``-0,25``, ``1,5e3``) or a whole number.
+COMMA_NUMBER = re.compile(r"[+-]?(\d+(,\d*)?|,\d+)([eE][+-]?\d+)?")
+
+#: A number written with a decimal point (``12.5``) or a whole number.
+POINT_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
 
 @dataclass
 class Table:
@@ -55,22 +67,40 @@ class Table:
     Attributes
     ----------
     path : Path
-        The file read.
+        The file read (``-`` for standard input).
     frame : DataFrame
         Its rows, with pandas' type inference (numbers as numbers, text and
         dates as strings); the index is the 0-based data row number.
     read_options : dict
-        The ``pandas.read_csv`` options used (delimiter and friends), so the
-        file can be read again the same way when the output is written.
+        The ``pandas.read_csv`` options used (delimiter, decimal mark and
+        friends), so the file can be read again the same way when the output
+        is written.
+    data : bytes or None
+        Standard input's bytes, kept to be read again; None for a file.
     """
 
     path: Path
     frame: pd.DataFrame
     read_options: dict
+    data: object = None
 
     @property
     def delimiter(self):
         return self.read_options["sep"]
+
+    @property
+    def decimal(self):
+        """The decimal mark, ``.`` or ``,``."""
+        return self.read_options.get("decimal", ".")
+
+    @property
+    def name(self):
+        """The input as the summary names it."""
+        return "standard input" if self.data is not None else str(self.path)
+
+    def source(self):
+        """Something ``pandas.read_csv`` reads the input from, from its start."""
+        return io.BytesIO(self.data) if self.data is not None else self.path
 
 
 @dataclass
@@ -94,8 +124,8 @@ def sniff_delimiter(path):
 
     Parameters
     ----------
-    path : path-like
-        The CSV file.
+    path : path-like or bytes
+        The CSV file, or its contents.
 
     Returns
     -------
@@ -104,8 +134,11 @@ def sniff_delimiter(path):
     skipinitialspace : bool
         Whether fields are followed by a space after the delimiter (``a, b``).
     """
-    with open(path, "rb") as f:
-        raw = f.read(SNIFF_BYTES)
+    if isinstance(path, bytes):
+        raw = path[:SNIFF_BYTES]
+    else:
+        with open(path, "rb") as f:
+            raw = f.read(SNIFF_BYTES)
     # Sniff whole lines only: a line cut in the middle has fewer fields.
     if len(raw) == SNIFF_BYTES and b"\n" in raw:
         raw = raw[: raw.rindex(b"\n")]
@@ -117,13 +150,19 @@ def sniff_delimiter(path):
     return dialect.delimiter, bool(dialect.skipinitialspace)
 
 
-def read_table(path):
-    """Read a CSV file with a header row, guessing its delimiter.
+def read_table(path, decimal=None):
+    """Read a CSV file with a header row, guessing its delimiter and decimal mark.
 
     Parameters
     ----------
     path : path-like
-        The CSV file, UTF-8 encoded, with column names in its first line.
+        The CSV file, UTF-8 encoded, with column names in its first line;
+        ``-`` reads standard input (kept in memory, to be read again when
+        the output is written).
+    decimal : {".", ","}, optional
+        The decimal mark (``--decimal``). Default: ``,`` when the delimiter
+        is not a comma and numbers are written with commas (see
+        :func:`sniff_decimal`), else ``.``.
 
     Returns
     -------
@@ -134,39 +173,91 @@ def read_table(path):
     ------
     InputError
         If the file is missing, not a regular file, not UTF-8, empty, has no
-        data rows or cannot be parsed.
+        data rows or cannot be parsed; or if standard input is a terminal.
     """
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"no such file: {str(path)!r}")
-    if not path.is_file():
-        raise InputError(f"{str(path)!r} is not a file")
+    data = _read_stdin() if is_stdio(path) else None
+    name = "standard input" if data is not None else repr(str(path))
+    if data is None and not path.exists():
+        raise InputError(f"no such file: {name}")
+    if data is None and not path.is_file():
+        raise InputError(f"{name} is not a file")
+    table = Table(path=path, frame=None, read_options={}, data=data)
     try:
-        sep, skipinitialspace = sniff_delimiter(path)
+        sep, skipinitialspace = sniff_delimiter(data if data is not None else path)
         # index_col=False: pandas would otherwise turn the first column into
         # the index when rows end with a trailing delimiter.
-        options = {"sep": sep, "skipinitialspace": skipinitialspace, "index_col": False}
+        table.read_options = {"sep": sep, "skipinitialspace": skipinitialspace,
+                              "index_col": False}
         with warnings.catch_warnings():
             # With index_col=False, pandas drops the extra fields of a row
             # longer than the header and only warns; that is a broken file.
             warnings.simplefilter("error", pd.errors.ParserWarning)
-            frame = pd.read_csv(path, **options)
+            table.read_options["decimal"] = decimal or sniff_decimal(table)
+            table.frame = pd.read_csv(table.source(), **table.read_options)
     except pd.errors.ParserWarning:
         raise InputError(
-            f"cannot parse {str(path)!r} as CSV: some rows have more fields than the header"
+            f"cannot parse {name} as CSV: some rows have more fields than the header"
         ) from None
     except pd.errors.EmptyDataError:
-        raise InputError(f"{str(path)!r} is empty") from None
+        raise InputError(f"{name} is empty") from None
     except pd.errors.ParserError as err:
-        raise InputError(f"cannot parse {str(path)!r} as CSV: {one_line(err)}") from None
+        raise InputError(f"cannot parse {name} as CSV: {one_line(err)}") from None
     except UnicodeDecodeError as err:
         raise InputError(
-            f"{str(path)!r} is not UTF-8 text (byte {err.object[err.start]:#04x} at position "
+            f"{name} is not UTF-8 text (byte {err.object[err.start]:#04x} at position "
             f"{err.start}); save it as UTF-8"
         ) from None
-    if len(frame) == 0:
-        raise InputError(f"{str(path)!r} has a header but no data rows")
-    return Table(path=path, frame=frame, read_options=options)
+    if len(table.frame) == 0:
+        raise InputError(f"{name} has a header but no data rows")
+    return table
+
+
+def _read_stdin():
+    """All of standard input, as bytes; a terminal is refused rather than waited on."""
+    stream = sys.stdin
+    if stream is None or stream.isatty():
+        raise InputError("standard input is a terminal, not a file: pipe a CSV file in "
+                         "(aeguard detect - < data.csv) or name the file")
+    data = getattr(stream, "buffer", stream).read()
+    return data.encode("utf-8") if isinstance(data, str) else data
+
+
+def sniff_decimal(table):
+    """Guess the decimal mark of a table's numbers from its first rows.
+
+    The mark is ``,`` when the delimiter is not a comma, some column holds
+    only numbers written with a decimal comma (``12,5``) or whole numbers,
+    at least one of them with a comma, and no column holds numbers written
+    with a decimal point (``12.5``). Otherwise it is ``.``.
+
+    Parameters
+    ----------
+    table : Table
+        The table, with its delimiter known (``read_options``).
+
+    Returns
+    -------
+    decimal : str
+        ``","`` or ``"."``.
+    """
+    if table.delimiter == ",":
+        return "."
+    sample = pd.read_csv(table.source(), nrows=DECIMAL_SNIFF_ROWS, dtype=str,
+                         keep_default_na=False, na_filter=False, **table.read_options)
+    marks = {_number_mark(sample[name]) for name in sample.columns}
+    return "," if "," in marks and "." not in marks else "."
+
+
+def _number_mark(column):
+    """``","`` or ``"."`` if a text column holds numbers with that decimal mark, else None."""
+    values = column.str.strip()
+    values = values[values != ""]
+    for mark, pattern in ((",", COMMA_NUMBER), (".", POINT_NUMBER)):
+        if len(values) and values.str.fullmatch(pattern).all() and values.str.contains(
+                mark, regex=False).any():
+            return mark
+    return None
 
 
 def is_label_like(name):
@@ -253,7 +344,7 @@ def select_features(frame, columns=None, required=None, exclude=()):
             elif not is_numeric_or_bool(dtype):
                 raise InputError(
                     f"column {name!r} is not numeric (first value {frame[name].iloc[0]!r}); "
-                    "only columns of numbers can be features"
+                    "only columns of numbers can be features" + _decimal_hint(frame, [name])
                 )
         elif not numeric:
             ignored[name] = "true/false" if pd.api.types.is_bool_dtype(dtype) else "not numeric"
@@ -270,7 +361,7 @@ def select_features(frame, columns=None, required=None, exclude=()):
         described = _join(f"{name} ({why})" for name, why in ignored.items())
         raise InputError(
             f"no numeric feature columns (columns: {described}); "
-            "choose some with --columns"
+            "choose some with --columns" + _decimal_hint(frame, list(ignored))
         )
     return FeatureSelection(features=features, ignored=ignored)
 
@@ -301,30 +392,40 @@ def check_finite(frame, features):
 
 
 def default_output_path(input_path):
-    """``data.csv`` -> ``data.scores.csv``, beside the input."""
+    """``data.csv`` -> ``data.scores.csv``, beside the input; ``-`` (standard input) -> ``-``.
+
+    Read from a pipe, the scores go on down the pipe, to standard output.
+    """
     input_path = Path(input_path)
+    if is_stdio(input_path):
+        return input_path
     stem = input_path.name[:-4] if input_path.name.lower().endswith(".csv") else input_path.name
     return input_path.with_name(f"{stem}.scores.csv")
 
 
-def write_scores(table, path, new_columns):
+def write_scores(table, path, new_columns, order=None):
     """Write the input rows with extra columns appended, atomically.
 
     The input columns are copied as the text they were in the file (read
     again as strings), so ids with leading zeros, dates and number formats
     come out exactly as they went in. The file is written in chunks under a
     temporary name and renamed into place; on any error the previous ``path``
-    (if any) is left untouched. Uses the input's delimiter.
+    (if any) is left untouched. Uses the input's delimiter and decimal mark.
 
     Parameters
     ----------
     table : Table
         The table the scores belong to.
     path : path-like
-        The output file.
+        The output file; ``-`` writes to standard output.
     new_columns : dict of str -> array-like
-        Columns to append, each with one value per row of ``table``. An input
-        column of the same name (from scoring an earlier output) is replaced.
+        Columns to append, each with one value per row of ``table``, in the
+        file's row order. An input column of the same name (from scoring an
+        earlier output) is replaced.
+    order : array-like of int, optional
+        The rows to write, by input position, in the order to write them
+        (time order); by default the file's order. The whole table is then
+        held in memory.
     """
     from .._files import atomic_write
 
@@ -335,30 +436,57 @@ def write_scores(table, path, new_columns):
             raise ValueError(f"column {name!r} has {len(values)} values for {n_rows} rows")
 
     def write(f):
-        reader = pd.read_csv(
-            table.path,
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-            chunksize=WRITE_CHUNK_ROWS,
-            **table.read_options,
-        )
-        start = 0
-        with reader:
-            for chunk in reader:
-                stop = start + len(chunk)
-                if stop > n_rows:
-                    raise _changed_error(table.path)
-                chunk = chunk.drop(columns=[c for c in new_columns if c in chunk.columns])
-                for name, values in new_columns.items():
-                    chunk[name] = values[start:stop]
-                chunk.to_csv(f, sep=table.delimiter, index=False, header=start == 0)
-                start = stop
-        if start != n_rows:
-            raise _changed_error(table.path)
+        chunks = _output_chunks(table, new_columns)
+        if order is not None:
+            rows = pd.concat(list(chunks)).iloc[np.asarray(order)]
+            chunks = (rows.iloc[start:start + WRITE_CHUNK_ROWS]
+                      for start in range(0, n_rows, WRITE_CHUNK_ROWS))
+        for i, chunk in enumerate(chunks):
+            chunk.to_csv(f, sep=table.delimiter, decimal=table.decimal, index=False,
+                         header=i == 0)
 
-    # Binary mode: pandas then writes UTF-8 whatever the locale, with "\n" line ends.
-    atomic_write(path, write, mode="wb")
+    if is_stdio(path):
+        sys.stdout.flush()
+        stream = getattr(sys.stdout, "buffer", sys.stdout)
+        write(stream)
+        stream.flush()
+    else:
+        # Binary mode: pandas then writes UTF-8 whatever the locale, with "\n" line ends.
+        atomic_write(path, write, mode="wb")
+
+
+def _output_chunks(table, new_columns):
+    """The input's rows, read again as text, with ``new_columns`` appended, in chunks."""
+    n_rows = len(table.frame)
+    reader = pd.read_csv(
+        table.source(),
+        dtype=str,
+        keep_default_na=False,
+        na_filter=False,
+        chunksize=WRITE_CHUNK_ROWS,
+        **table.read_options,
+    )
+    start = 0
+    with reader:
+        for chunk in reader:
+            stop = start + len(chunk)
+            if stop > n_rows:
+                raise _changed_error(table.path)
+            chunk = chunk.drop(columns=[c for c in new_columns if c in chunk.columns])
+            for name, values in new_columns.items():
+                chunk[name] = values[start:stop]
+            yield chunk
+            start = stop
+    if start != n_rows:
+        raise _changed_error(table.path)
+
+
+def _decimal_hint(frame, names):
+    """Advice for text columns that hold numbers written with decimal commas, or ``""``."""
+    if any(pd.api.types.is_string_dtype(frame[name]) and _number_mark(frame[name].astype(str)) == ","
+           for name in names):
+        return "; numbers written with decimal commas (12,5) need --decimal ,"
+    return ""
 
 
 def _changed_error(path):

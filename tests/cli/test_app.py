@@ -53,3 +53,24 @@ def test_help_imports_no_heavy_library():
                             timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip().splitlines()[-1] == "[]"
+
+
+def test_help_texts_print_as_written():
+    """Arguments are named as in the docs (FILE, not {file}) and brackets in help texts survive
+    the rich formatter (pip install "aeguard[fast]")."""
+    arguments = {"detect": "FILE", "denoise": "INPUT", "generate": "MODEL", "retrieve": None}
+    for command, argument in arguments.items():
+        result = invoke(command, "--help")
+        assert result.exit_code == 0, result.output
+        usage = next(line for line in result.stdout.splitlines() if "Usage:" in line)
+        assert "{" not in result.stdout and "}" not in result.stdout, command
+        assert usage.split()[-1] == (argument or "[OPTIONS]"), usage
+    assert '"aeguard[fast]"' in invoke("retrieve", "--help").stdout
+
+
+def test_detect_help_lists_the_input_options():
+    """detect --help lists the options for users' own files."""
+    out = invoke("detect", "--help").stdout
+    for option in ("--dayfirst", "--monthfirst", "--time-format", "--decimal", "--order"):
+        assert option in out, option
+    assert "standard input" in out and "standard output" in out

@@ -340,8 +340,9 @@ def test_detect_series_scores_in_file_order_and_blames_the_sensor(series_run):
 def test_detect_series_summary_reports_repairs_and_intervals(series_run):
     """The summary names the time column, what was repaired, and the spike's interval."""
     out = series_run.result.stdout
-    assert "time series: rows in time order by 'when'" in out
-    assert "note: rows were not in time order: sorted by when" in out
+    assert "time series: scored in time order by 'when'" in out
+    assert "note: rows were not in time order: scored in order of when" in out
+    assert f"wrote {series_run.folder / 'plant.scores.csv'} (rows in the input's order)" in out
     assert "note: 1 row(s) repeat an earlier timestamp" in out
     assert "note: interpolated missing values: temp (2)" in out
     assert "anomaly (named like a label)" in out and "when (time column)" in out

@@ -4,7 +4,13 @@ import pandas as pd
 import pytest
 
 from aeguard.cli.errors import InputError
-from aeguard.cli.tables import default_output_path, is_label_like, select_features, sniff_delimiter
+from aeguard.cli.tables import (
+    default_output_path,
+    is_label_like,
+    read_table,
+    select_features,
+    sniff_delimiter,
+)
 
 
 @pytest.mark.parametrize(
@@ -44,3 +50,72 @@ def test_default_output_path(tmp_path):
     """FILE.csv becomes FILE.scores.csv beside it."""
     assert default_output_path(tmp_path / "run.CSV") == tmp_path / "run.scores.csv"
     assert default_output_path(tmp_path / "run.txt") == tmp_path / "run.txt.scores.csv"
+
+
+@pytest.mark.parametrize(
+    "text, decimal",
+    [
+        ("t;a;b\nx;12,5;3\ny;-0,25;4\n", ","),     # decimal commas
+        ("t\ta\nx\t1,5e3\ny\t2\n", ","),           # tab-separated too
+        ("t;a;b\nx;12.5;3\ny;1;4\n", "."),          # decimal points
+        ("t;a;b\nx;12,5;1.5\ny;1;2\n", "."),        # both marks: left as written
+        ("t;a\npressure,flow;1\nx,y;2\n", "."),     # commas between words are not decimals
+        ("a,b\n\"12,5\",3\n", "."),                # a comma-separated file: never sniffed
+    ],
+)
+def test_decimal_mark_sniffed(tmp_path, text, decimal):
+    """Decimal commas are recognised when the delimiter is not a comma and no column uses points."""
+    path = tmp_path / "f.csv"
+    path.write_text(text)
+    table = read_table(path)
+    assert table.decimal == decimal
+    if decimal == ",":
+        assert table.frame["a"].dtype == float
+
+
+def test_decimal_given_and_hint(tmp_path):
+    """--decimal overrides the guess; numbers left as text say how to read them."""
+    path = tmp_path / "f.csv"
+    path.write_text("a;b\n12,5;x\n3,25;y\n")
+    assert read_table(path, decimal=",").frame["a"].tolist() == [12.5, 3.25]
+    table = read_table(path, decimal=".")
+    with pytest.raises(InputError, match="decimal commas .* need --decimal ,"):
+        select_features(table.frame)
+    with pytest.raises(InputError, match="'a' is not numeric .* need --decimal ,"):
+        select_features(table.frame, ["a"])
+
+
+def test_bom_crlf_and_spaces_in_the_path(tmp_path):
+    """A UTF-8 byte-order mark and Windows line ends are read as the text they stand for."""
+    path = tmp_path / "my data" / "Messung 1.csv"
+    path.parent.mkdir()
+    path.write_bytes("\ufeffzeit;wert\r\n01.12.2026 13:05;1,5\r\n02.12.2026 13:05;2\r\n"
+                     .encode("utf-8"))
+    table = read_table(path)
+    assert list(table.frame.columns) == ["zeit", "wert"]
+    assert table.frame["wert"].tolist() == [1.5, 2.0]
+    assert table.frame["zeit"].tolist() == ["01.12.2026 13:05", "02.12.2026 13:05"]
+
+
+def test_standard_input(monkeypatch):
+    """- reads standard input (kept to be read again); a terminal is refused, not waited on."""
+    import io
+
+    class Stdin(io.TextIOWrapper):
+        def isatty(self):
+            return self.tty
+
+    stdin = Stdin(io.BytesIO(b"a;b\r\n1,5;2\r\n"), encoding="utf-8")
+    stdin.tty = False
+    monkeypatch.setattr("sys.stdin", stdin)
+    table = read_table("-")
+    assert table.name == "standard input" and table.frame["a"].tolist() == [1.5]
+    assert table.source().read() == b"a;b\r\n1,5;2\r\n"
+    stdin.tty = True
+    with pytest.raises(InputError, match="standard input is a terminal"):
+        read_table("-")
+
+
+def test_default_output_of_standard_input():
+    """Read from a pipe, the scores go on down the pipe."""
+    assert str(default_output_path("-")) == "-"
