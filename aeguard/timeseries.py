@@ -216,6 +216,88 @@ def level_term(Xs, window, scale):
     return level
 
 
+#: A column's recent spread counts only down to this fraction of its usual spread
+#: (a frozen sensor's zero spread is that far below, not infinitely far).
+MIN_SPREAD_RATIO = 1e-2
+
+
+def mean_squared_steps(Xs):
+    """Each column's mean squared row-to-row step: its usual spread, for :func:`spread_term`.
+
+    Parameters
+    ----------
+    Xs : ndarray of shape (n_rows, n_columns)
+        Standardised values, rows in time order, at least two rows.
+
+    Returns
+    -------
+    reference : ndarray of shape (n_columns,), float64
+    """
+    steps = np.diff(np.asarray(Xs, dtype=np.float64), axis=0)
+    return np.square(steps).mean(axis=0)
+
+
+def spread_log_ratio(Xs, window, reference):
+    """How far each column's recent spread is below its usual one: ``min(log(v / reference), 0)``.
+
+    ``v`` is the mean squared row-to-row step over the ``window`` rows ending
+    at ``t`` (online); steps missing at the start of the series count as
+    ``reference``. ``v`` is floored at :data:`MIN_SPREAD_RATIO` x
+    ``reference``; a column whose reference is 0 (constant in training)
+    gets 0 everywhere.
+
+    Parameters
+    ----------
+    Xs : ndarray of shape (n_rows, n_columns)
+        Standardised values, rows in time order.
+    window : int
+        Rows of the recent spread.
+    reference : ndarray of shape (n_columns,)
+        Each column's usual mean squared step (:func:`mean_squared_steps`).
+
+    Returns
+    -------
+    log_ratio : ndarray of shape (n_rows, n_columns), float64, at most 0
+    """
+    reference = np.asarray(reference, dtype=np.float64)
+    Xs = np.asarray(Xs, dtype=np.float64)
+    steps = np.square(np.diff(Xs, axis=0, prepend=Xs[:1]))
+    steps[0] = reference  # no row before the first: a usual step
+    n_rows = len(Xs)
+    counts = np.minimum(np.arange(1, n_rows + 1), window)
+    recent = (trailing_mean(steps, window) * counts[:, None]
+              + (window - counts)[:, None] * reference) / window
+    usable = reference > 0
+    floor = np.where(usable, MIN_SPREAD_RATIO * reference, 1.0)
+    ratio = np.maximum(recent, floor) / np.where(usable, reference, 1.0)
+    return np.where(usable, np.minimum(np.log(ratio), 0.0), 0.0)
+
+
+def spread_term(Xs, window, reference, unit, scale):
+    """A column's recent spread fallen below its usual one, in units of the column's error.
+
+    ``log_ratio**2 / unit * scale``, with ``log_ratio`` from
+    :func:`spread_log_ratio`: a sensor that stops moving (frozen, or a valve
+    stuck in place) scores, although each of its values looks normal and a
+    flat window is easy to reconstruct. ``unit`` is the 0.99 training
+    quantile of ``log_ratio**2``, so a drop as far as the training's 1 %
+    most extreme ones adds ``scale``; a rise in spread (a noise burst) is
+    left to the reconstruction error, which sees it.
+
+    Parameters
+    ----------
+    Xs : ndarray of shape (n_rows, n_columns)
+    window : int
+    reference, unit, scale : ndarray of shape (n_columns,)
+
+    Returns
+    -------
+    spread : ndarray of shape (n_rows, n_columns), float64
+    """
+    log_ratio = spread_log_ratio(Xs, window, reference)
+    return np.square(log_ratio) / np.asarray(unit, dtype=np.float64) * np.asarray(scale)
+
+
 class ScoreHistory:
     """The distribution of a detector's scores on a log scale: a histogram of fixed bins.
 

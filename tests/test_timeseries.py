@@ -153,3 +153,28 @@ def test_score_history_puts_infinite_and_missing_scores_in_the_end_bins():
     assert history.counts[-1] == 1 and history.counts.sum() == 101
     q = history.trailing_quantile(np.r_[np.ones(50), np.full(50, np.nan)], 1.0, 1000, 50)
     assert np.isfinite(q).all() and q[-1] >= q[0]
+
+
+def test_spread_log_ratio_sees_a_frozen_sensor_online():
+    """A column that stops moving falls to the floor; a lively one stays near 0; online."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(1000, 2))
+    X[600:700, 1] = X[600, 1]  # frozen
+    reference = timeseries.mean_squared_steps(X[:400])
+    ratio = timeseries.spread_log_ratio(X, 32, reference)
+    assert (ratio <= 0).all()
+    assert ratio[632:700, 1] == pytest.approx(np.log(timeseries.MIN_SPREAD_RATIO))
+    assert np.median(ratio[:600, 1]) > -0.2 and np.median(ratio[:, 0]) > -0.2
+    assert ratio[750:, 1].min() > -1.0  # moving again: back near its usual spread
+    np.testing.assert_array_equal(timeseries.spread_log_ratio(X[:650], 32, reference),
+                                  ratio[:650])
+
+
+def test_spread_term_is_zero_for_a_column_constant_in_training():
+    X = np.zeros((200, 2))
+    X[:, 0] = np.sin(np.arange(200) / 3)
+    X[150:, 1] = 1.0  # the constant column changes: a level matter, not a spread one
+    reference = timeseries.mean_squared_steps(X[:100])
+    assert reference[1] == 0
+    term = timeseries.spread_term(X, 32, reference, np.ones(2), np.ones(2))
+    assert np.isfinite(term).all() and (term[:, 1] == 0).all()

@@ -20,6 +20,12 @@ NETWORKS = ("conv", "dense", "lstm", "vae")
 
 #: Rows of recent history the level term compares each value with.
 LEVEL_WINDOW = 500
+#: Rows of the recent spread in the spread term, its weight against the reconstruction
+#: error, and the smallest unit of its squared log ratio (a 10 % change of the log spread
+#: at the Gaussian 0.99 point), so that a column whose spread never varied in training
+#: is not alarmed by a small change.
+SPREAD_ROWS, SPREAD_WEIGHT = 32, 0.5
+MIN_SPREAD_UNIT = (0.1 * 2.5758293035489004) ** 2
 #: The alarm level follows this quantile of the scores of the last HISTORY_ROWS rows,
 #: updated every HISTORY_BLOCK rows.
 HISTORY_QUANTILE, HISTORY_ROWS, HISTORY_BLOCK = 0.999, 4000, 50
@@ -152,7 +158,11 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
     smoothing_ : int
         Rows of the trailing mean, as fitted (the threshold was set with it).
     level_scale_ : ndarray of shape (n_features_in_,)
-        Each column's 0.99 training error quantile: the unit of its level term.
+        Each column's 0.99 training error quantile: the unit of its level and
+        spread terms.
+    spread_reference_, spread_unit_ : ndarray of shape (n_features_in_,)
+        Each column's usual mean squared row-to-row step, and the unit of its
+        spread term (see Notes).
     base_threshold_ : float
         The lowest alarm level, in uncalibrated score units.
     stay_threshold_ : float
@@ -190,15 +200,24 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
        and ``q_j`` the column's 0.99 training error quantile
        (:func:`aeguard.timeseries.level_term`). A value far from recent
        behaviour counts, however smoothly it got there.
-    3. ``raw[t] = max_j (e + level)[t, j]``: the worst column, so one broken
-       sensor among hundreds is not averaged away.
-    4. The alarm level ``T[t]`` is the larger of ``threshold_margin`` x the
+    3. ``spread[t, j]``: ``r**2 / u_j * q_j / 2``, where ``r`` is how far the
+       column's recent spread (mean squared row-to-row step over the 32 rows
+       ending at ``t``) is below its training spread, ``min(log ratio, 0)``,
+       and ``u_j`` the 0.99 training quantile of ``r**2``
+       (:func:`aeguard.timeseries.spread_term`). A sensor that stops moving
+       (frozen, or a valve stuck in place) counts, although each of its
+       values is ordinary and a flat window is easy to reconstruct. It
+       enters at half weight (at full weight it raised the false alarms on
+       the SKAB benchmark; the project's benchmark notes give the figures).
+    4. ``raw[t] = max_j (e + level + spread)[t, j]``: the worst column, so one
+       broken sensor among hundreds is not averaged away.
+    5. The alarm level ``T[t]`` is the larger of ``threshold_margin`` x the
        ``threshold_quantile`` quantile of the training rows' ``raw`` and the
        0.999 quantile of ``raw`` over the 4,000 rows before ``t`` (updated
        every 50 rows; the training rows count as the rows before the series;
        each row enters that history as at most twice its own alarm level, so
        a short fault does not hide the next).
-       ``feature_scores`` is ``(e + level) / T`` and ``score_samples`` its
+       ``feature_scores`` is ``(e + level + spread) / T`` and ``score_samples`` its
        row maximum: calibrated against each series' own history, so one
        threshold means the same on every file.
 
@@ -337,6 +356,10 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
 
         errors = self._reconstruction_errors(Xs)
         self.level_scale_ = _error_scale(errors)
+        self.spread_reference_ = timeseries.mean_squared_steps(Xs)
+        log_ratio = timeseries.spread_log_ratio(Xs, SPREAD_ROWS, self.spread_reference_)
+        self.spread_unit_ = np.maximum(np.quantile(np.square(log_ratio), 0.99, axis=0),
+                                       MIN_SPREAD_UNIT) / SPREAD_WEIGHT
         contributions = self._contributions(errors, Xs)
         raw = contributions.max(axis=1)
         base = float(self.threshold_margin * np.quantile(raw, self.threshold_quantile))
@@ -431,10 +454,19 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
         return self._errors_with(self.model_, Xs)
 
     def _contributions(self, errors, Xs):
-        """Each column's reconstruction error plus its level term, smoothed: before calibration."""
-        contributions = errors + timeseries.level_term(Xs, LEVEL_WINDOW, self.level_scale_)
+        """Each column's reconstruction error plus its novelty terms, smoothed: before calibration."""
+        contributions = errors + self._novelty(Xs)
         # Models saved before smoothing existed have no smoothing_: they scored rows alone.
         return timeseries.trailing_mean(contributions, getattr(self, "smoothing_", 1))
+
+    def _novelty(self, Xs):
+        """The level term plus the spread term, per row and column, in error units."""
+        novelty = timeseries.level_term(Xs, LEVEL_WINDOW, self.level_scale_)
+        # Models saved before the spread term have no spread_reference_: scored without it.
+        if hasattr(self, "spread_reference_"):
+            novelty += timeseries.spread_term(Xs, SPREAD_ROWS, self.spread_reference_,
+                                              self.spread_unit_, self.level_scale_)
+        return novelty
 
     def _alarm_levels(self, raw):
         """Each row's alarm level: the base threshold, or the recent scores' high quantile."""
@@ -494,7 +526,7 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
 
         window, block = self.window_, self.adapt
         smoothing = getattr(self, "smoothing_", 1)
-        level = timeseries.level_term(Xs, LEVEL_WINDOW, self.level_scale_)
+        level = self._novelty(Xs)
         errors = np.empty(Xs.shape, dtype=np.float32)
         model, seed = self.model_, self.adapt_seed_
         for first in range(0, len(Xs), block):

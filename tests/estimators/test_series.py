@@ -313,3 +313,21 @@ def test_series_adapt_scores_online_and_is_saved(tmp_path):
 def test_series_adapt_is_validated():
     with pytest.raises(ValueError, match="adapt"):
         SeriesDetector(adapt=1).fit(_drifting_series(n_rows=600))
+
+
+def test_series_a_frozen_noisy_sensor_is_flagged_by_its_spread():
+    """Holding a noisy sensor at one ordinary value: no value is unusual, its spread is."""
+    rng = np.random.default_rng(0)
+    t = np.arange(3000)
+    X = np.column_stack([np.sin(2 * np.pi * t / PERIOD + k) for k in range(4)])
+    X += 0.3 * rng.normal(size=X.shape)
+    X[2200:2350, 2] = X[2200, 2] = np.median(X[:2000, 2])
+    det = SeriesDetector(epochs=5, train_size=2000, random_state=0).fit(X)
+    result = det.detect(X)
+    assert result.is_anomaly[2200:2350].mean() > 0.5
+    assert result.is_anomaly[2000:2200].mean() < 0.05
+    hit = result.intervals[(result.intervals.start <= 2350) & (result.intervals.end >= 2200)]
+    assert hit.top_columns.iloc[0].startswith("x2")
+    # Without the spread term (a model saved before it existed) the frozen rows pass.
+    del det.spread_reference_, det.spread_unit_
+    assert det.detect(X).is_anomaly[2200:2350].mean() < 0.2
