@@ -91,8 +91,9 @@ def detect(
         Path,
         typer.Argument(
             metavar="FILE",
-            help="CSV file with a header row, one sample per row, or - for standard input. "
-            "The delimiter (comma, semicolon or tab) and the decimal mark are detected.",
+            help="CSV file with a header row, one sample per row, or - for standard input; "
+            "gzip-compressed is fine (.csv.gz). The delimiter (comma, semicolon or tab) and "
+            "the decimal mark are detected.",
             show_default=False,
         ),
     ],
