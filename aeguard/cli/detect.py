@@ -556,11 +556,17 @@ def _labelled(intervals, index):
     return labelled
 
 
+def _train_rows(run):
+    """The rows the detector learned from, the first in time order; None for a loaded model,
+    which learned from another file."""
+    return None if run.model_path is not None else run.detector.n_train_rows_
+
+
 def _write_plot(run, path):
     """Draw the time-series figure and write it atomically."""
     from ..plotting import plot_series_scores
 
     result = run.result
     figure = plot_series_scores(run.series.frame, result.scores, result.threshold,
-                                result.intervals)
+                                result.intervals, n_train_rows=_train_rows(run))
     write_figure(figure, path, dpi=110)
