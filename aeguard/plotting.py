@@ -68,7 +68,6 @@ def plot_series_scores(frame, scores, threshold, intervals=None, *, n_train_rows
     >>> figure.axes[-1].get_yscale()
     'symlog'
     """
-    from matplotlib import dates
     from matplotlib.figure import Figure
 
     columns = _panel_columns(frame.columns, intervals, max_panels)
@@ -87,10 +86,7 @@ def plot_series_scores(frame, scores, threshold, intervals=None, *, n_train_rows
         score_ax.set_yscale("symlog", linthresh=threshold, linscale=1)
         score_ax.set_ylim(bottom=min(0.0, float(np.nanmin(scores))))
         score_ax.yaxis.set_major_formatter("{x:g}")  # 1, 10, 100 rather than 10^0, 10^1
-    if isinstance(x, pd.DatetimeIndex):
-        locator = dates.AutoDateLocator(tz=x.tz)
-        score_ax.xaxis.set_major_locator(locator)
-        score_ax.xaxis.set_major_formatter(dates.ConciseDateFormatter(locator, tz=x.tz))
+    _label_dates(score_ax.xaxis, x)
     if x.name is not None:
         score_ax.set_xlabel(str(x.name) + (f" ({x.tz})" if getattr(x, "tz", None) else ""))
     half = _half_step(x)
@@ -118,6 +114,64 @@ def plot_series_scores(frame, scores, threshold, intervals=None, *, n_train_rows
         title += f"; {left_out} more column(s) not drawn"
     figure.suptitle(title, fontsize="medium")
     return figure
+
+
+def plot_interval_columns(frame, start, end, columns, *, context=None):
+    """Draw the columns behind one anomalous interval, with the rows around it.
+
+    Parameters
+    ----------
+    frame : DataFrame of shape (n_rows, n_columns)
+        The series in time order, as for :func:`plot_series_scores`.
+    start, end : index labels
+        The interval's first and last rows (``start`` and ``end`` of
+        :meth:`aeguard.SeriesDetector.anomaly_intervals`).
+    columns : sequence of str
+        The columns to draw, one small panel each (e.g. the interval's
+        ``top_columns``).
+    context : int, optional
+        Rows drawn on each side of the interval. Default: as many as the
+        interval has, at least 20.
+
+    Returns
+    -------
+    figure : matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from aeguard.plotting import plot_interval_columns
+    >>> frame = pd.DataFrame({"a": np.arange(100.0), "b": np.zeros(100)})
+    >>> len(plot_interval_columns(frame, 40, 45, ["a", "b"]).axes)
+    2
+    """
+    from matplotlib.figure import Figure
+
+    x = frame.index
+    first, last = x.searchsorted(start, "left"), x.searchsorted(end, "right") - 1
+    context = max(last - first + 1, 20) if context is None else context
+    shown = frame.iloc[max(first - context, 0):last + context + 1]
+    figure = Figure(figsize=(5, 0.9 * len(columns) + 0.7), layout="constrained")
+    axes = figure.subplots(len(columns), 1, sharex=True, squeeze=False)[:, 0]
+    half = _half_step(x)
+    for ax, name in zip(axes, columns):
+        ax.plot(shown.index, shown[name].to_numpy(), lw=0.8, color="tab:blue")
+        ax.axvspan(start - half, end + half, color="tab:red", alpha=0.2, lw=0)
+        ax.set_ylabel(str(name), rotation=0, ha="right", va="center", fontsize="small")
+        ax.tick_params(labelsize="x-small")
+    _label_dates(axes[-1].xaxis, x, maxticks=6)
+    return figure
+
+
+def _label_dates(axis, x, **locator_options):
+    """Concise date ticks (the year and month in the corner) in the index's time zone, if
+    the index holds timestamps."""
+    from matplotlib import dates
+
+    if isinstance(x, pd.DatetimeIndex):
+        locator = dates.AutoDateLocator(tz=x.tz, **locator_options)
+        axis.set_major_locator(locator)
+        axis.set_major_formatter(dates.ConciseDateFormatter(locator, tz=x.tz))
 
 
 def _half_step(x):
