@@ -29,8 +29,8 @@ def plot_series_scores(frame, scores, threshold, intervals=None, *, n_train_rows
     scores : ndarray of shape (n_rows,)
         Anomaly score of each row (higher = more anomalous).
     threshold : float
-        Rows scoring above it are anomalies; drawn as a dashed line. When
-        the highest score is more than 10 times the threshold, the score axis
+        Rows scoring above it are anomalies; drawn as a dashed line, on a
+        score axis that starts at 0. When the highest score is more than 10 times the threshold, the score axis
         is symmetric-logarithmic: linear from 0 to the threshold, where the
         normal rows are and where a score reads as "how close to an alarm",
         and logarithmic above it, so that one huge spike neither flattens the
@@ -84,8 +84,9 @@ def plot_series_scores(frame, scores, threshold, intervals=None, *, n_train_rows
     score_ax.set_ylabel("anomaly\nscore", rotation=0, ha="right", va="center")
     if threshold > 0 and np.nanmax(scores) > SYMLOG_ABOVE * threshold:
         score_ax.set_yscale("symlog", linthresh=threshold, linscale=1)
-        score_ax.set_ylim(bottom=min(0.0, float(np.nanmin(scores))))
         score_ax.yaxis.set_major_formatter("{x:g}")  # 1, 10, 100 rather than 10^0, 10^1
+    # From 0, so that the threshold is seen against the whole range, not at the bottom edge.
+    score_ax.set_ylim(bottom=min(0.0, float(np.nanmin(scores))))
     _label_dates(score_ax.xaxis, x)
     if x.name is not None:
         score_ax.set_xlabel(str(x.name) + (f" ({x.tz})" if getattr(x, "tz", None) else ""))

@@ -210,6 +210,9 @@ def test_series_plot_score_axis_keeps_the_threshold_in_view():
     calm = plot_series_scores(frame, np.minimum(scores, 5.0), 1.0).axes[-1]
     assert calm.get_yscale() == "linear"
     assert 0.1 < _axes_fraction(calm, 1.0) < 0.9
+    # All above a low threshold: the axis still starts at 0, the threshold off the bottom edge.
+    high = plot_series_scores(frame, 2.0 + scores[:200] % 1, 0.5).axes[-1]
+    assert high.get_ylim()[0] == 0.0 and _axes_fraction(high, 0.5) > 0.1
 
 
 def _axes_fraction(ax, y):
