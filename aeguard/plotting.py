@@ -7,23 +7,47 @@ import pandas as pd
 MAX_PANELS = 8
 
 
-def plot_series_scores(frame, scores, threshold, intervals=None, *, max_panels=MAX_PANELS):
+#: The score axis turns symmetric-logarithmic when the highest score is this many times the
+#: threshold: linear from 0 to the threshold, logarithmic above it.
+SYMLOG_ABOVE = 10
+
+#: Intervals numbered on the score panel at most (1, 2, ... in time order, as in the report).
+MAX_NUMBERED_INTERVALS = 30
+
+
+def plot_series_scores(frame, scores, threshold, intervals=None, *, n_train_rows=None,
+                       max_panels=MAX_PANELS):
     """Draw a sensor series, its anomaly score with the threshold, and anomalous intervals.
 
     Parameters
     ----------
     frame : DataFrame of shape (n_rows, n_columns)
-        The series in time order (its index is the x axis).
+        The series in time order (its index is the x axis). Timestamps are
+        labelled with matplotlib's concise date format: ticks say only what
+        changes (``06:00``, ``Mar 02``), and the axis' corner gives the rest
+        (``2024-Mar-01``), so the year and month are always written.
     scores : ndarray of shape (n_rows,)
         Anomaly score of each row (higher = more anomalous).
     threshold : float
-        Rows scoring above it are anomalies; drawn as a dashed line.
+        Rows scoring above it are anomalies; drawn as a dashed line, on a
+        score axis that starts at 0. When the highest score is more than 10 times the threshold, the score axis
+        is symmetric-logarithmic: linear from 0 to the threshold, where the
+        normal rows are and where a score reads as "how close to an alarm",
+        and logarithmic above it, so that one huge spike neither flattens the
+        rest nor squeezes the threshold against zero. Scores of 0 stay on
+        the axis, which a plain logarithmic axis would drop.
     intervals : DataFrame, optional
         ``start`` and ``end`` index labels of anomalous intervals (as from
         :meth:`aeguard.SeriesDetector.anomaly_intervals`), shaded in every
         panel, each widened on both sides by half a time step, or by a
         thousandth of the time axis if that is more, so that a one-row
-        interval shows even on a long series.
+        interval shows even on a long series. Up to 30 intervals are
+        numbered 1, 2, ... in the score panel, in the order given.
+    n_train_rows : int, optional
+        The detector learned from the first ``n_train_rows`` rows
+        (:attr:`aeguard.SeriesDetector.n_train_rows_`): that part is shaded
+        grey and labelled "training". When it is every row, the title says so
+        instead. None (a detector trained on other data) draws nothing.
     max_panels : int, default=8
         At most this many sensor panels. With more columns, those named in
         the intervals' ``top_columns`` come first (highest ``peak_score``
@@ -33,6 +57,16 @@ def plot_series_scores(frame, scores, threshold, intervals=None, *, max_panels=M
     Returns
     -------
     figure : matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from aeguard.plotting import plot_series_scores
+    >>> frame = pd.DataFrame({"a": np.zeros(48)},
+    ...                      index=pd.date_range("2024-03-01", periods=48, freq="h"))
+    >>> figure = plot_series_scores(frame, np.r_[np.zeros(47), 50.0], 1.0, n_train_rows=24)
+    >>> figure.axes[-1].get_yscale()
+    'symlog'
     """
     from matplotlib.figure import Figure
 
@@ -48,21 +82,106 @@ def plot_series_scores(frame, scores, threshold, intervals=None, *, max_panels=M
     score_ax.plot(x, scores, lw=0.7, color="black")
     score_ax.axhline(threshold, ls="--", color="tab:red", lw=1, label=f"threshold {threshold:.3g}")
     score_ax.set_ylabel("anomaly\nscore", rotation=0, ha="right", va="center")
-    if np.nanmax(scores) > 50 * max(threshold, 1e-12):
-        score_ax.set_yscale("log")  # one huge spike would flatten everything else
-    score_ax.legend(loc="upper left", fontsize="small")
+    if threshold > 0 and np.nanmax(scores) > SYMLOG_ABOVE * threshold:
+        score_ax.set_yscale("symlog", linthresh=threshold, linscale=1)
+        score_ax.yaxis.set_major_formatter("{x:g}")  # 1, 10, 100 rather than 10^0, 10^1
+    # From 0, so that the threshold is seen against the whole range, not at the bottom edge.
+    score_ax.set_ylim(bottom=min(0.0, float(np.nanmin(scores))))
+    _label_dates(score_ax.xaxis, x)
+    if x.name is not None:
+        score_ax.set_xlabel(str(x.name) + (f" ({x.tz})" if getattr(x, "tz", None) else ""))
+    half = _half_step(x)
+    title = "anomalous intervals shaded"
+    if n_train_rows is not None and n_train_rows >= len(x):
+        title += f"; trained on all {len(x):,} rows"
+    elif n_train_rows is not None and n_train_rows > 0:
+        label = f"training: first {n_train_rows:,} rows"
+        for ax in axes:
+            ax.axvspan(x[0] - half, x[n_train_rows - 1] + half, color="0.5", alpha=0.15, lw=0,
+                       label=label if ax is score_ax else None, zorder=0)
+        axes[0].text(x[0], 0.97, " training", transform=axes[0].get_xaxis_transform(),
+                     ha="left", va="top", fontsize="small", color="0.3")
     if intervals is not None and len(intervals):
-        steps = pd.Series(x).diff().dropna()
-        half = max(steps.median() / 2, (x[-1] - x[0]) / 1000) if len(steps) else 0.5
-        for start, end in zip(intervals["start"], intervals["end"]):
+        for number, (start, end) in enumerate(zip(intervals["start"], intervals["end"]), 1):
             for ax in axes:
                 ax.axvspan(start - half, end + half, color="tab:red", alpha=0.2, lw=0)
+            if len(intervals) <= MAX_NUMBERED_INTERVALS:
+                score_ax.text(start + (end - start) / 2, 0.97, str(number), ha="center",
+                              va="top", transform=score_ax.get_xaxis_transform(),
+                              fontsize="x-small", color="tab:red")
+    score_ax.legend(loc="upper left", fontsize="small")
     left_out = len(frame.columns) - len(columns)
-    title = "anomalous intervals shaded"
     if left_out:
         title += f"; {left_out} more column(s) not drawn"
     figure.suptitle(title, fontsize="medium")
     return figure
+
+
+def plot_interval_columns(frame, start, end, columns, *, context=None):
+    """Draw the columns behind one anomalous interval, with the rows around it.
+
+    Parameters
+    ----------
+    frame : DataFrame of shape (n_rows, n_columns)
+        The series in time order, as for :func:`plot_series_scores`.
+    start, end : index labels
+        The interval's first and last rows (``start`` and ``end`` of
+        :meth:`aeguard.SeriesDetector.anomaly_intervals`).
+    columns : sequence of str
+        The columns to draw, one small panel each (e.g. the interval's
+        ``top_columns``).
+    context : int, optional
+        Rows drawn on each side of the interval. Default: as many as the
+        interval has, at least 20.
+
+    Returns
+    -------
+    figure : matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from aeguard.plotting import plot_interval_columns
+    >>> frame = pd.DataFrame({"a": np.arange(100.0), "b": np.zeros(100)})
+    >>> len(plot_interval_columns(frame, 40, 45, ["a", "b"]).axes)
+    2
+    """
+    from matplotlib.figure import Figure
+
+    x = frame.index
+    first, last = x.searchsorted(start, "left"), x.searchsorted(end, "right") - 1
+    context = max(last - first + 1, 20) if context is None else context
+    shown = frame.iloc[max(first - context, 0):last + context + 1]
+    figure = Figure(figsize=(5, 0.9 * len(columns) + 0.7), layout="constrained")
+    axes = figure.subplots(len(columns), 1, sharex=True, squeeze=False)[:, 0]
+    half = _half_step(x)
+    for ax, name in zip(axes, columns):
+        ax.plot(shown.index, shown[name].to_numpy(), lw=0.8, color="tab:blue")
+        ax.axvspan(start - half, end + half, color="tab:red", alpha=0.2, lw=0)
+        ax.set_ylabel(str(name), rotation=0, ha="right", va="center", fontsize="small")
+        ax.tick_params(labelsize="x-small")
+    _label_dates(axes[-1].xaxis, x, maxticks=6)
+    return figure
+
+
+def _label_dates(axis, x, **locator_options):
+    """Concise date ticks (the year and month in the corner) in the index's time zone, if
+    the index holds timestamps."""
+    from matplotlib import dates
+
+    if isinstance(x, pd.DatetimeIndex):
+        locator = dates.AutoDateLocator(tz=x.tz, **locator_options)
+        axis.set_major_locator(locator)
+        axis.set_major_formatter(dates.ConciseDateFormatter(locator, tz=x.tz))
+
+
+def _half_step(x):
+    """Half a time step of an axis, or a thousandth of its length if more: a one-row span's
+    half width."""
+    steps = pd.Series(x).diff().dropna()
+    if not len(steps):
+        return pd.Timedelta(seconds=0.5) if isinstance(x, pd.DatetimeIndex) else 0.5
+    return max(steps.median() / 2, (x[-1] - x[0]) / 1000)
 
 
 def _panel_columns(columns, intervals, max_panels):

@@ -115,3 +115,126 @@ def test_series_plot_draws_the_blamed_columns_first():
     labels = [ax.get_ylabel() for ax in figure.axes[:-1]]
     assert labels == ["c1", "c7", "c9"]
     assert "7 more column(s) not drawn" in figure._suptitle.get_text()
+
+
+def _series(n_rows=200, freq="10min", start="2024-03-01", tz=None):
+    import pandas as pd
+
+    index = pd.date_range(start, periods=n_rows, freq=freq, tz=tz, name="when")
+    return pd.DataFrame({"a": np.sin(np.arange(n_rows) / 5)}, index=index)
+
+
+def _tick_text(figure):
+    """Every date label the bottom axis holds once drawn: tick labels and the offset in its corner."""
+    figure.draw_without_rendering()
+    axis = figure.axes[-1].xaxis
+    return " ".join([t.get_text() for t in axis.get_ticklabels()] + [axis.get_offset_text().get_text()])
+
+
+@pytest.mark.parametrize("n_rows, freq, expected", [
+    (200, "10min", ["2024", "Mar"]),      # 33 hours: hours on the ticks, 2024-Mar-01 in the corner
+    (120, "D", ["2024", "Apr", "May"]),   # four months: month names on the ticks, the year too
+])
+def test_series_plot_dates_say_year_and_month(n_rows, freq, expected):
+    """Time ticks are never bare (09 16:00): the year and month are written on the axis."""
+    from aeguard.plotting import plot_series_scores
+
+    frame = _series(n_rows, freq)
+    text = _tick_text(plot_series_scores(frame, np.zeros(n_rows), 1.0))
+    for fragment in expected:
+        assert fragment in text, text
+    assert figure_xlabel(frame) == "when"
+
+
+def figure_xlabel(frame):
+    from aeguard.plotting import plot_series_scores
+
+    return plot_series_scores(frame, np.zeros(len(frame)), 1.0).axes[-1].get_xlabel()
+
+
+def test_series_plot_dates_in_the_series_time_zone():
+    """Ticks of a time-zone-aware series are written in its zone, which the axis label names."""
+    from aeguard.plotting import plot_series_scores
+
+    frame = _series(48, "h", start="2024-03-01 00:00", tz="Europe/Berlin")
+    figure = plot_series_scores(frame, np.zeros(48), 1.0)
+    assert figure.axes[-1].get_xlabel() == "when (Europe/Berlin)"
+    from matplotlib.dates import date2num
+
+    assert _tick_text(figure).startswith("Mar-01 06:00 12:00")
+    # The first tick, labelled Mar-01, is midnight in Berlin (23:00 UTC the day before).
+    assert figure.axes[-1].get_xticks()[0] == pytest.approx(date2num(frame.index[0]))
+
+
+def test_series_plot_shades_and_labels_the_training_part():
+    """The first n_train_rows rows are shaded grey in every panel, as far as the last of them
+    (plus half a step), and labelled; all rows in training is said in the title instead."""
+    from matplotlib.dates import date2num
+
+    from aeguard.plotting import plot_series_scores
+
+    frame = _series(200, "10min")
+    figure = plot_series_scores(frame, np.zeros(200), 1.0, n_train_rows=120)
+    half = 5 / (24 * 60)  # half a 10-minute step, in days
+    for ax in figure.axes:
+        (patch,) = [p for p in ax.patches if p.get_facecolor()[:3] == (0.5, 0.5, 0.5)]
+        assert patch.get_x() == pytest.approx(date2num(frame.index[0]) - half)
+        assert patch.get_x() + patch.get_width() == pytest.approx(
+            date2num(frame.index[119]) + half)
+    legend = [t.get_text() for t in figure.axes[-1].get_legend().get_texts()]
+    assert "training: first 120 rows" in legend
+    assert any(t.get_text().strip() == "training" for t in figure.axes[0].texts)
+    everything = plot_series_scores(frame, np.zeros(200), 1.0, n_train_rows=200)
+    assert not everything.axes[0].patches
+    assert "trained on all 200 rows" in everything._suptitle.get_text()
+    assert not plot_series_scores(frame, np.zeros(200), 1.0).axes[0].patches
+
+
+def test_series_plot_score_axis_keeps_the_threshold_in_view():
+    """A spike 1000 times the threshold makes the score axis symmetric-logarithmic, linear up to
+    the threshold: the threshold line sits well above the bottom, and zeros stay drawn."""
+    from aeguard.plotting import plot_series_scores
+
+    frame = _series(200, "10min")
+    scores = np.abs(np.random.default_rng(0).normal(0.3, 0.2, size=200))
+    scores[:5] = 0.0
+    scores[150] = 1000.0
+    ax = plot_series_scores(frame, scores, 1.0).axes[-1]
+    assert ax.get_yscale() == "symlog"
+    assert ax.yaxis.get_transform().linthresh == 1.0
+    (line,) = [line for line in ax.lines if line.get_linestyle() == "--"]
+    assert list(line.get_ydata()) == [1.0, 1.0]
+    assert line.get_label() == "threshold 1"
+    assert 0.15 < _axes_fraction(ax, 1.0) < 0.5
+    assert ax.get_ylim()[0] == 0.0
+    calm = plot_series_scores(frame, np.minimum(scores, 5.0), 1.0).axes[-1]
+    assert calm.get_yscale() == "linear"
+    assert 0.1 < _axes_fraction(calm, 1.0) < 0.9
+    # All above a low threshold: the axis still starts at 0, the threshold off the bottom edge.
+    high = plot_series_scores(frame, 2.0 + scores[:200] % 1, 0.5).axes[-1]
+    assert high.get_ylim()[0] == 0.0 and _axes_fraction(high, 0.5) > 0.1
+
+
+def _axes_fraction(ax, y):
+    """Where a score lies on an axes' height: 0 at the bottom, 1 at the top."""
+    display = ax.transData.transform((0, y))
+    return ax.transAxes.inverted().transform(display)[1]
+
+
+def test_series_plot_numbers_the_intervals():
+    """Each interval is shaded in every panel and numbered in the score panel, in the order given."""
+    from aeguard.plotting import plot_series_scores
+
+    frame = _series(200, "10min")
+    index = frame.index
+    intervals = pd_intervals(index, [(20, 25), (100, 101)])
+    figure = plot_series_scores(frame, np.zeros(200), 1.0, intervals)
+    assert len(figure.axes[0].patches) == 2 and len(figure.axes[-1].patches) == 2
+    assert sorted(t.get_text() for t in figure.axes[-1].texts) == ["1", "2"]
+
+
+def pd_intervals(index, bounds):
+    import pandas as pd
+
+    return pd.DataFrame({"start": [index[a] for a, _ in bounds], "end": [index[b] for _, b in bounds],
+                         "peak_score": [2.0] * len(bounds), "top_columns": ["a"] * len(bounds)})

@@ -91,8 +91,9 @@ def detect(
         Path,
         typer.Argument(
             metavar="FILE",
-            help="CSV file with a header row, one sample per row, or - for standard input. "
-            "The delimiter (comma, semicolon or tab) and the decimal mark are detected.",
+            help="CSV file with a header row, one sample per row, or - for standard input; "
+            "gzip-compressed is fine (.csv.gz). The delimiter (comma, semicolon or tab) and "
+            "the decimal mark are detected.",
             show_default=False,
         ),
     ],
@@ -289,8 +290,18 @@ def detect(
     plot: Annotated[
         Optional[Path],
         typer.Option(
-            help="Time series: draw the sensors, the score with its threshold and the "
-            "anomalous intervals to this image (.png, .svg or .pdf).",
+            help="Time series: draw the sensors, the score with its threshold, the training "
+            "rows and the anomalous intervals to this image (.png, .svg or .pdf).",
+            show_default=False,
+        ),
+    ] = None,
+    report: Annotated[
+        Optional[Path],
+        typer.Option(
+            help="Write a report to share to this file (.html): one self-contained page with "
+            "the summary, the threshold and what it means, and for a time series the plot "
+            "and every anomalous interval with the columns behind it (for a table, the top "
+            "rows with theirs). It opens offline; nothing is loaded from elsewhere.",
             show_default=False,
         ),
     ] = None,
@@ -332,7 +343,7 @@ def detect(
                    threshold=threshold, dayfirst=dayfirst, time_format=time_format)
     table = read_table(file, decimal=None if decimal is None else decimal.value)
     output = output if output is not None else default_output_path(file)
-    _check_targets(file, output, save_model, plot, force=force)
+    _check_targets(file, output, save_model, plot, report, force=force)
     detector = _load_detector(model) if model is not None else None
     time_col = _choose_path(table.frame, detector, window, time_column,
                             partial(find_time_column, time_format=time_format))
@@ -378,9 +389,12 @@ def detect(
                  order=run.series.order if in_time_order else None)
     if plot is not None:
         _write_plot(run, plot)
+    if report is not None:
+        _write_report(run, report, table, selection)
     # With the scores on standard output, nothing else may be written there.
     echo = partial(typer.echo, err=is_stdio(output))
-    files = dict(output=output, save_model=save_model, plot=plot, in_time_order=in_time_order)
+    files = dict(output=output, save_model=save_model, plot=plot, report=report,
+                 in_time_order=in_time_order)
     if json_summary:
         echo(json.dumps(summary_dict(table, selection, run, **files), indent=1, default=str))
     elif not quiet:
@@ -404,14 +418,16 @@ def _check_options(*, model, training, contamination, threshold, dayfirst, time_
                          "both: the format says where the day is")
 
 
-def _check_targets(file, output, save_model, plot, *, force):
-    """Check that the output, model and plot files may be written, before any training.
+def _check_targets(file, output, save_model, plot, report, *, force):
+    """Check that the output, model, plot and report files may be written, before any training.
 
     ``-`` is standard input (FILE) and standard output (``--output``); a
-    model or a figure cannot go to standard output.
+    model, a figure or a report cannot go to standard output.
     """
     taken = {} if is_stdio(file) else {"the input": file.resolve()}
-    for option, path in (("--output", output), ("--save-model", save_model), ("--plot", plot)):
+    targets = (("--output", output), ("--save-model", save_model), ("--plot", plot),
+               ("--report", report))
+    for option, path in targets:
         if path is None or (option == "--output" and is_stdio(path)):
             continue
         if is_stdio(path):
@@ -423,6 +439,8 @@ def _check_targets(file, output, save_model, plot, *, force):
         taken[option] = path.resolve()
     if plot is not None:
         check_figure_path(plot, "--plot")
+    if report is not None and report.suffix.lower() not in (".html", ".htm"):
+        raise InputError(f"--report must end in .html; got {report.name!r}")
 
 
 def _why_tabular(detector, window):
@@ -555,11 +573,35 @@ def _labelled(intervals, index):
     return labelled
 
 
+def _train_rows(run):
+    """The rows the detector learned from, the first in time order; None for a loaded model,
+    which learned from another file."""
+    return None if run.model_path is not None else run.detector.n_train_rows_
+
+
 def _write_plot(run, path):
     """Draw the time-series figure and write it atomically."""
     from ..plotting import plot_series_scores
 
     result = run.result
     figure = plot_series_scores(run.series.frame, result.scores, result.threshold,
-                                result.intervals)
+                                result.intervals, n_train_rows=_train_rows(run))
     write_figure(figure, path, dpi=110)
+
+
+def _write_report(run, path, table, selection):
+    """Write the HTML report atomically."""
+    from .._files import atomic_write
+    from ..report import detection_report
+    from .summary import report_facts, threshold_text
+
+    result = run.result
+    if run.series is None:  # rows named as in the summary: row 1 is the first data row
+        rows = {"row_numbers": np.arange(1, len(result.scores) + 1)}
+    else:
+        rows = {"frame": run.series.frame, "n_train_rows": _train_rows(run)}
+    page = detection_report(
+        result, title=f"aeguard detect: {table.name}",
+        summary=report_facts(table, selection, run), threshold_rule=threshold_text(run), **rows,
+    )
+    atomic_write(path, lambda f: f.write(page.encode("utf-8")))

@@ -10,7 +10,7 @@ TOP_ROWS = 10
 _DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
 
 
-def _threshold_text(run):
+def threshold_text(run):
     """How the threshold was set, in words."""
     return "given with --threshold" if run.threshold_given else run.result.threshold_rule
 
@@ -72,7 +72,7 @@ def _written(output):
     return "the scores to standard output" if is_stdio(output) else str(output)
 
 
-def summary_dict(table, selection, run, *, output, save_model, plot, in_time_order):
+def summary_dict(table, selection, run, *, output, save_model, plot, report, in_time_order):
     """The summary as a JSON-ready dict (``--json``); see :func:`format_summary`."""
     result = run.result
     n_rows = len(result.scores)
@@ -84,7 +84,7 @@ def summary_dict(table, selection, run, *, output, save_model, plot, in_time_ord
         "ignored": selection.ignored,
         "model": _model_text(run, n_rows),
         "threshold": result.threshold,
-        "threshold_rule": _threshold_text(run),
+        "threshold_rule": threshold_text(run),
         "flagged": result.n_flagged,
         "top_rows": [
             {"row": i + 1, "anomaly_score": score, "flagged": flagged, "top_columns": top}
@@ -104,6 +104,8 @@ def summary_dict(table, selection, run, *, output, save_model, plot, in_time_ord
         summary["saved_model"] = str(save_model)
     if plot is not None:
         summary["plot"] = str(plot)
+    if report is not None:
+        summary["report"] = str(report)
     return summary
 
 
@@ -120,29 +122,8 @@ def _table_lines(rows, right_aligned):
     return lines
 
 
-def format_summary(table, selection, run, *, output, save_model, plot, in_time_order):
-    """The summary: input, features, threshold, flagged rows, top rows, files written.
-
-    Parameters
-    ----------
-    table : Table
-        The input.
-    selection : FeatureSelection
-        Its feature columns.
-    run : Run
-        The detector and what it found.
-    output : Path
-        Where the scores went (``-``: standard output).
-    save_model, plot : Path or None
-        The model and figure files written, if any.
-    in_time_order : bool
-        Whether the output's rows are in time order (``--order time``) rather
-        than the input's.
-
-    Returns
-    -------
-    text : str
-    """
+def _header_lines(table, selection, run):
+    """The summary's ``label: text`` lines before the tables: input, features, model, threshold."""
     result = run.result
     n_rows = len(result.scores)
     n_flagged = result.n_flagged
@@ -162,7 +143,7 @@ def format_summary(table, selection, run, *, output, save_model, plot, in_time_o
         lines += [f"note: {note}" for note in run.series.notes]
     lines += [
         f"model: {_model_text(run, n_rows)}",
-        f"threshold: {result.threshold:.4g}, {_threshold_text(run)}",
+        f"threshold: {result.threshold:.4g}, {threshold_text(run)}",
         f"flagged: {n_flagged:,} of {n_rows:,} rows ({n_flagged / n_rows:.1%}) "
         + ("score above the threshold" if run.series is None else
            "in an alarm (opened above the threshold, held while the recent scores stay high)"),
@@ -170,6 +151,40 @@ def format_summary(table, selection, run, *, output, save_model, plot, in_time_o
     warning = _drift_warning(run)
     if warning is not None:
         lines.append(f"warning: {warning}")
+    return lines
+
+
+def report_facts(table, selection, run):
+    """The summary's first part as (label, text) pairs, for the HTML report."""
+    return [tuple(line.split(": ", 1)) for line in _header_lines(table, selection, run)]
+
+
+def format_summary(table, selection, run, *, output, save_model, plot, report, in_time_order):
+    """The summary: input, features, threshold, flagged rows, top rows, files written.
+
+    Parameters
+    ----------
+    table : Table
+        The input.
+    selection : FeatureSelection
+        Its feature columns.
+    run : Run
+        The detector and what it found.
+    output : Path
+        Where the scores went (``-``: standard output).
+    save_model, plot, report : Path or None
+        The model, figure and HTML report files written, if any.
+    in_time_order : bool
+        Whether the output's rows are in time order (``--order time``) rather
+        than the input's.
+
+    Returns
+    -------
+    text : str
+    """
+    result = run.result
+    n_rows = len(result.scores)
+    lines = _header_lines(table, selection, run)
     lines.append("")
     if run.series is not None:
         intervals = result.intervals
@@ -200,4 +215,6 @@ def format_summary(table, selection, run, *, output, save_model, plot, in_time_o
         lines.append(f"saved the model to {save_model}")
     if plot is not None:
         lines.append(f"drew {plot}")
+    if report is not None:
+        lines.append(f"wrote the report to {report}")
     return "\n".join(lines)

@@ -6,10 +6,12 @@ option involved; the CLI prints it and exits with status 2.
 """
 
 import csv
+import gzip
 import io
 import re
 import sys
 import warnings
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,6 +60,9 @@ COMMA_NUMBER = re.compile(r"[+-]?(\d+(,\d*)?|,\d+)([eE][+-]?\d+)?")
 
 #: A number written with a decimal point (``12.5``) or a whole number.
 POINT_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+#: The first two bytes of every gzip file, whatever its name.
+GZIP_MAGIC = b"\x1f\x8b"
 
 
 @dataclass
@@ -125,7 +130,8 @@ def sniff_delimiter(path):
     Parameters
     ----------
     path : path-like or bytes
-        The CSV file, or its contents.
+        The CSV file, or its contents; a gzip-compressed file is read
+        decompressed.
 
     Returns
     -------
@@ -137,7 +143,7 @@ def sniff_delimiter(path):
     if isinstance(path, bytes):
         raw = path[:SNIFF_BYTES]
     else:
-        with open(path, "rb") as f:
+        with (gzip.open if is_gzip(path) else open)(path, "rb") as f:
             raw = f.read(SNIFF_BYTES)
     # Sniff whole lines only: a line cut in the middle has fewer fields.
     if len(raw) == SNIFF_BYTES and b"\n" in raw:
@@ -150,6 +156,12 @@ def sniff_delimiter(path):
     return dialect.delimiter, bool(dialect.skipinitialspace)
 
 
+def is_gzip(path):
+    """Whether a file is gzip-compressed, by its first bytes (not by its name)."""
+    with open(path, "rb") as f:
+        return f.read(len(GZIP_MAGIC)) == GZIP_MAGIC
+
+
 def read_table(path, decimal=None):
     """Read a CSV file with a header row, guessing its delimiter and decimal mark.
 
@@ -158,7 +170,8 @@ def read_table(path, decimal=None):
     path : path-like
         The CSV file, UTF-8 encoded, with column names in its first line;
         ``-`` reads standard input (kept in memory, to be read again when
-        the output is written).
+        the output is written). A gzip-compressed file or standard input
+        (``.csv.gz``, recognised by its first bytes) is read decompressed.
     decimal : {".", ","}, optional
         The decimal mark (``--decimal``). Default: ``,`` when the delimiter
         is not a comma and numbers are written with commas (see
@@ -173,7 +186,8 @@ def read_table(path, decimal=None):
     ------
     InputError
         If the file is missing, not a regular file, not UTF-8, empty, has no
-        data rows or cannot be parsed; or if standard input is a terminal.
+        data rows, cannot be parsed or is a damaged gzip file; or if standard
+        input is a terminal.
     """
     path = Path(path)
     data = _read_stdin() if is_stdio(path) else None
@@ -184,11 +198,16 @@ def read_table(path, decimal=None):
         raise InputError(f"{name} is not a file")
     table = Table(path=path, frame=None, read_options={}, data=data)
     try:
+        if data is not None and data.startswith(GZIP_MAGIC):
+            table.data = data = gzip.decompress(data)  # held in memory anyway
         sep, skipinitialspace = sniff_delimiter(data if data is not None else path)
         # index_col=False: pandas would otherwise turn the first column into
         # the index when rows end with a trailing delimiter.
         table.read_options = {"sep": sep, "skipinitialspace": skipinitialspace,
                               "index_col": False}
+        if data is None and is_gzip(path):
+            # pandas goes by the name (.gz) unless told; the first bytes decide here.
+            table.read_options["compression"] = "gzip"
         with warnings.catch_warnings():
             # With index_col=False, pandas drops the extra fields of a row
             # longer than the header and only warns; that is a broken file.
@@ -208,6 +227,8 @@ def read_table(path, decimal=None):
             f"{name} is not UTF-8 text (byte {err.object[err.start]:#04x} at position "
             f"{err.start}); save it as UTF-8"
         ) from None
+    except (EOFError, zlib.error, gzip.BadGzipFile) as err:
+        raise InputError(f"{name} is a damaged or cut-off gzip file ({one_line(err)})") from None
     if len(table.frame) == 0:
         raise InputError(f"{name} has a header but no data rows")
     return table
@@ -394,12 +415,17 @@ def check_finite(frame, features):
 def default_output_path(input_path):
     """``data.csv`` -> ``data.scores.csv``, beside the input; ``-`` (standard input) -> ``-``.
 
-    Read from a pipe, the scores go on down the pipe, to standard output.
+    ``data.csv.gz`` -> ``data.scores.csv`` too: the scores are written
+    uncompressed. Read from a pipe, the scores go on down the pipe, to
+    standard output.
     """
     input_path = Path(input_path)
     if is_stdio(input_path):
         return input_path
-    stem = input_path.name[:-4] if input_path.name.lower().endswith(".csv") else input_path.name
+    stem = input_path.name
+    for suffix in (".gz", ".csv"):
+        if stem.lower().endswith(suffix):
+            stem = stem[: -len(suffix)]
     return input_path.with_name(f"{stem}.scores.csv")
 
 

@@ -106,6 +106,28 @@ def test_european_file(tmp_path):
     assert_user_error(result, "no numeric feature columns", "--decimal ,")
 
 
+def test_gzip_file_and_gzip_on_standard_input(tmp_path, monkeypatch):
+    """A semicolon-separated .csv.gz with decimal commas is read decompressed, from a file or
+    from standard input; the scores are written uncompressed, beside it as FILE.scores.csv."""
+    import gzip
+
+    monkeypatch.chdir(tmp_path)
+    frame, _ = sensor_frame(start="2026-12-01 13:05", fmt="%Y-%m-%d %H:%M")
+    packed = gzip.compress(frame.to_csv(sep=";", decimal=",", index=False).encode("utf-8"))
+    data = tmp_path / "plant.csv.gz"
+    data.write_bytes(packed)
+    result = runner.invoke(app, ["detect", str(data), *FIT])
+    assert result.exit_code == 0, result.output
+    assert "(240 rows, 3 columns, semicolon-separated, decimal comma)" in result.stdout
+    written = pd.read_csv(tmp_path / "plant.scores.csv", sep=";", decimal=",")
+    np.testing.assert_array_equal(written["temp"], frame["temp"])
+    result = runner.invoke(app, ["detect", "-", *FIT], input=packed)
+    assert result.exit_code == 0, result.output
+    assert "input: standard input (240 rows, 3 columns, semicolon-separated" in result.stderr
+    written = pd.read_csv(io.StringIO(result.stdout), sep=";", decimal=",")
+    np.testing.assert_array_equal(written["flow"], frame["flow"])
+
+
 def tabular_csv(n_rows=60):
     rng = np.random.default_rng(0)
     frame = pd.DataFrame(rng.normal(size=(n_rows, 3)).round(5), columns=["a", "b", "c"])

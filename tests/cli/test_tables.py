@@ -1,5 +1,7 @@
 """Tests for the CLI's CSV reading and column selection."""
 
+import gzip
+
 import pandas as pd
 import pytest
 
@@ -47,9 +49,34 @@ def test_select_features_default_rule():
 
 
 def test_default_output_path(tmp_path):
-    """FILE.csv becomes FILE.scores.csv beside it."""
+    """FILE.csv becomes FILE.scores.csv beside it, and so does FILE.csv.gz."""
     assert default_output_path(tmp_path / "run.CSV") == tmp_path / "run.scores.csv"
     assert default_output_path(tmp_path / "run.txt") == tmp_path / "run.txt.scores.csv"
+    assert default_output_path(tmp_path / "run.csv.gz") == tmp_path / "run.scores.csv"
+
+
+EXCEL_TEXT = "zeit;wert;b\r\n01.12.2026 13:05;1,5;3\r\n02.12.2026 13:05;2,25;4\r\n"
+
+
+@pytest.mark.parametrize("name", ["m.csv.gz", "m.csv"])
+def test_gzip_file_is_sniffed_decompressed(tmp_path, name):
+    """A gzip file (known by its first bytes, whatever its name) is sniffed and read
+    decompressed: its semicolons and decimal commas are found."""
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(EXCEL_TEXT.encode("utf-8")))
+    assert sniff_delimiter(path)[0] == ";"
+    table = read_table(path)
+    assert (table.delimiter, table.decimal) == (";", ",")
+    assert table.frame["wert"].tolist() == [1.5, 2.25]
+    assert table.frame["zeit"].tolist() == ["01.12.2026 13:05", "02.12.2026 13:05"]
+
+
+def test_damaged_gzip_file(tmp_path):
+    """A cut-off gzip file is one clear error, not a traceback."""
+    path = tmp_path / "cut.csv.gz"
+    path.write_bytes(gzip.compress(EXCEL_TEXT.encode("utf-8") * 50)[:40])
+    with pytest.raises(InputError, match="'.*cut.csv.gz' is a damaged or cut-off gzip file"):
+        read_table(path)
 
 
 @pytest.mark.parametrize(
@@ -114,6 +141,19 @@ def test_standard_input(monkeypatch):
     stdin.tty = True
     with pytest.raises(InputError, match="standard input is a terminal"):
         read_table("-")
+
+
+def test_gzip_standard_input(monkeypatch):
+    """gzip on standard input is decompressed (kept decompressed, to be read again)."""
+    import io
+
+    stdin = io.TextIOWrapper(io.BytesIO(gzip.compress(EXCEL_TEXT.encode("utf-8"))))
+    stdin.isatty = lambda: False
+    monkeypatch.setattr("sys.stdin", stdin)
+    table = read_table("-")
+    assert (table.delimiter, table.decimal) == (";", ",")
+    assert table.frame["wert"].tolist() == [1.5, 2.25]
+    assert table.source().read() == EXCEL_TEXT.encode("utf-8")
 
 
 def test_default_output_of_standard_input():
