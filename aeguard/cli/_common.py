@@ -1,7 +1,5 @@
 """What the ``aeguard`` commands share: the Keras start-up, model loading, figure files."""
 
-import os
-import sys
 import tempfile
 from pathlib import Path
 
