@@ -1,6 +1,29 @@
-"""Image and signal quality metrics: PSNR and SSIM (higher is better for both)."""
+"""Metrics: image and signal quality (PSNR, SSIM), and scorers for anomaly detectors.
+
+PSNR and SSIM: higher is better for both. The scorers :data:`anomaly_auroc`
+and :data:`anomaly_average_precision` are for ``GridSearchCV(scoring=...)``
+with labels 1 = anomaly, 0 = normal; see their descriptions for why the string
+scorers ``"roc_auc"`` and ``"average_precision"`` rank detectors backwards.
+
+Examples
+--------
+A grid search that keeps the candidate ranking labelled anomalies highest:
+
+>>> import numpy as np
+>>> from sklearn.model_selection import GridSearchCV
+>>> from aeguard import AEDetector
+>>> from aeguard.metrics import anomaly_auroc
+>>> rng = np.random.default_rng(0)
+>>> y = (np.arange(100) % 10 == 0).astype(int)  # 1 = anomaly: every tenth row
+>>> X = rng.normal(size=(100, 3)) + 6 * y[:, None]
+>>> search = GridSearchCV(AEDetector(epochs=2, random_state=0), {"latent_dim": [1, 2]},
+...                       scoring=anomaly_auroc, cv=2).fit(X, y)
+>>> sorted(search.best_params_)
+['latent_dim']
+"""
 
 import numpy as np
+from sklearn.metrics import average_precision_score, make_scorer, roc_auc_score
 
 #: PSNR of a perfect estimate: the squared error is floored at 1e-10 of the squared range.
 MAX_PSNR = 100.0
@@ -124,3 +147,46 @@ def ssim(X_true, X_pred, *, data_range=None, win_size=7):
     pad = (win_size - 1) // 2
     inner = s[:, pad : s.shape[1] - pad, pad : s.shape[2] - pad, :]
     return float(inner.mean())
+
+
+#: The scorers' response method. make_scorer accepts "score_samples" only
+#: inside a tuple (its string options are predict, predict_proba and
+#: decision_function).
+_SCORES = ("score_samples",)
+
+
+def _anomaly_labels(y_true):
+    """``y_true`` as 0/1 anomaly labels, or a ValueError if they follow another convention."""
+    y_true = np.asarray(y_true)
+    values = np.unique(y_true)
+    if not np.isin(values, (0, 1)).all():
+        raise ValueError(
+            f"anomaly scorers take labels 1 = anomaly, 0 = normal; got the values "
+            f"{values.tolist()[:5]}. For predict's convention (-1 = outlier) pass y == -1."
+        )
+    return y_true.astype(int)
+
+
+def _anomaly_auroc(y_true, y_score):
+    return roc_auc_score(_anomaly_labels(y_true), y_score)
+
+
+def _anomaly_average_precision(y_true, y_score):
+    return average_precision_score(_anomaly_labels(y_true), y_score)
+
+
+#: Scorer: ROC AUC of ``score_samples`` (higher = more anomalous) against labels
+#: 1 = anomaly, 0 = normal. Use it as ``GridSearchCV(..., scoring=anomaly_auroc)``
+#: instead of ``scoring="roc_auc"``: the string scorer ranks by
+#: ``decision_function``, which follows scikit-learn's sign (higher = more
+#: normal), so with anomalies labelled 1 it scores a good detector below 0.5 and
+#: the search picks the worst candidate.
+anomaly_auroc = make_scorer(_anomaly_auroc, response_method=_SCORES)
+
+#: Scorer: average precision of ``score_samples`` against labels 1 = anomaly,
+#: 0 = normal (the area under the precision-recall curve of the anomaly class,
+#: which weighs the few anomalies more than AUROC does). Use it instead of
+#: ``scoring="average_precision"``, which ranks by ``decision_function``
+#: (higher = more normal) and so rewards the wrong direction; see
+#: :data:`anomaly_auroc`.
+anomaly_average_precision = make_scorer(_anomaly_average_precision, response_method=_SCORES)

@@ -1,10 +1,5 @@
 """Shared fixtures: small data sets and detectors fitted once per test module."""
 
-import os
-
-# Quieten TensorFlow's C++ start-up chatter before it is imported anywhere.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
 import numpy as np
 import pytest
 

@@ -196,7 +196,7 @@ def test_failed_save_leaves_the_existing_file_untouched(saved, tmp_path, monkeyp
     target.write_bytes(path.read_bytes())
     before = target.read_bytes()
 
-    def broken_write(file, meta, arrays_bytes):
+    def broken_write(file, members):
         file.write(b"half a model")
         raise OSError("disk full")
 

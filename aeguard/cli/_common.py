@@ -1,10 +1,9 @@
 """What the ``aeguard`` commands share: the Keras start-up, model loading, figure files."""
 
-import os
-import sys
 import tempfile
 from pathlib import Path
 
+from .._backend import start_backend  # the commands start Keras before their progress display
 from .errors import InputError
 
 #: ``--seed``'s range, as typer options take it: NumPy's seeds.
@@ -20,36 +19,6 @@ STDIO = "-"
 def is_stdio(path):
     """Whether a file named on the command line is ``-``: standard input or output."""
     return path is not None and str(path) == STDIO
-
-
-def start_backend():
-    """Import Keras and start its backend, keeping TensorFlow's start-up notices off the screen.
-
-    TensorFlow's C++ layer writes notices (oneDNN, CPU instructions, no CUDA
-    driver) straight to file descriptor 2 while importing and discovering
-    devices, bypassing ``sys.stderr``; on this stack ``TF_CPP_MIN_LOG_LEVEL``
-    does not silence all of them. They would bury
-    the progress display, so they are captured here and shown only if the
-    start-up fails.
-    """
-    if "keras" in sys.modules:
-        return
-    sys.stderr.flush()
-    with tempfile.TemporaryFile() as captured:
-        saved_fd = os.dup(2)
-        os.dup2(captured.fileno(), 2)
-        started = False
-        try:
-            import keras
-
-            keras.ops.zeros(())  # the first operation triggers device discovery
-            started = True
-        finally:
-            os.dup2(saved_fd, 2)
-            os.close(saved_fd)
-            if not started:
-                captured.seek(0)
-                sys.stderr.write(captured.read().decode("utf-8", errors="replace"))
 
 
 def check_figure_path(path, option):

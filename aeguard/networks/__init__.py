@@ -5,7 +5,15 @@ Each builder takes plain numbers, returns uncompiled ``keras.Model`` objects
 estimators rebuild a network from the builder's name and keyword arguments
 (see :data:`BUILDERS`), which is how pickling and :func:`aeguard.load` restore
 a model without ever executing code stored in a file.
+
+Every path of aeguard to Keras passes through this package, which starts the
+backend first (:func:`aeguard._backend.start_backend`), keeping TensorFlow's
+start-up lines off the screen.
 """
+
+from .._backend import start_backend
+
+start_backend()  # before the builders below import Keras
 
 from .conv1d import build_conv1d_autoencoder
 from .conv2d import build_conv2d_autoencoder
