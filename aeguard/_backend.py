@@ -18,14 +18,19 @@ start-up and writes back what was captured, less TensorFlow's log lines:
   dropped, as TensorFlow means the variable to do, and the rest are shown
   (``0`` shows everything).
 
-Everything else written during the start-up (Python warnings, for one) is
-shown, and if the start-up fails all of it is.
+Fatal lines (``F``) are always shown, and so is everything else written
+during the start-up (Python warnings, for one); if the start-up raises, all
+of it is. Without a standard error to capture (closed, or ``sys.stderr`` is
+None as under ``pythonw``), Keras is imported as it is. One limit: if
+TensorFlow aborts the process while starting, what it wrote is lost with
+the capture.
 """
 
 import os
 import re
 import sys
 import tempfile
+import threading
 
 #: TensorFlow's own variable: 0 all, 1 no INFO, 2 no WARNING, 3 no ERROR.
 LOG_LEVEL_VARIABLE = "TF_CPP_MIN_LOG_LEVEL"
@@ -44,6 +49,9 @@ _OTHER_LINES = {
 
 _SEVERITIES = "IWEF"
 
+#: One start-up at a time: two threads swapping file descriptor 2 would lose it.
+_LOCK = threading.Lock()
+
 
 def start_backend():
     """Import Keras and start its backend once per process, without TensorFlow's start-up lines.
@@ -61,15 +69,32 @@ def start_backend():
     """
     if "keras" in sys.modules:
         return
+    with _LOCK:
+        if "keras" in sys.modules:  # started by another thread meanwhile
+            return
+        try:
+            sys.stderr.flush()
+            saved_fd = os.dup(2)
+        except (AttributeError, OSError):  # no standard error to capture: start plainly
+            import keras
+
+            keras.ops.zeros(())
+            return
+        try:
+            _start_captured(saved_fd)
+        finally:
+            os.close(saved_fd)
+
+
+def _start_captured(saved_fd):
+    """Start Keras with file descriptor 2 sent to a file, then write back what should show."""
     user_level = os.environ.get(LOG_LEVEL_VARIABLE)
-    if user_level is None:
-        os.environ[LOG_LEVEL_VARIABLE] = QUIET_LEVEL
-    sys.stderr.flush()
     with tempfile.TemporaryFile() as captured:
-        saved_fd = os.dup(2)
-        os.dup2(captured.fileno(), 2)
         started = False
         try:
+            if user_level is None:
+                os.environ[LOG_LEVEL_VARIABLE] = QUIET_LEVEL
+            os.dup2(captured.fileno(), 2)
             import keras
 
             keras.ops.zeros(())  # the first operation triggers device discovery
@@ -77,7 +102,6 @@ def start_backend():
         finally:
             sys.stderr.flush()
             os.dup2(saved_fd, 2)
-            os.close(saved_fd)
             if user_level is None:
                 os.environ.pop(LOG_LEVEL_VARIABLE, None)
             captured.seek(0)
@@ -87,9 +111,9 @@ def start_backend():
 
 
 def _without_log_lines(text, user_level):
-    """``text`` less TensorFlow's log lines below ``user_level`` (None: less all of them)."""
+    """``text`` less TensorFlow's log lines below ``user_level`` (None: all but fatal ones)."""
     if user_level is None:
-        minimum = len(_SEVERITIES)
+        minimum = _SEVERITIES.index("F")
     else:
         try:
             minimum = int(user_level)

@@ -18,8 +18,9 @@ that the caller did not list in ``trusted``.
 """
 
 import copy
-import importlib
+import functools
 import json
+import sys
 from importlib.metadata import version
 
 from sklearn.base import BaseEstimator
@@ -58,8 +59,8 @@ def _skops(action):
         raise ImportError(
             f"{action} needs the optional package skops: {INSTALL}. Without it, aeguard.save "
             "and aeguard.load handle one fitted aeguard estimator (AEDetector, VAEDetector, "
-            "Denoiser, SeriesDetector), e.g. aeguard.save(pipeline[-1], path) for a "
-            "pipeline's last step alone."
+            "Denoiser, SeriesDetector) saved on its own, e.g. aeguard.save(pipeline[-1], path) "
+            "when the pipeline's last step is one."
         ) from None
     return skops.io
 
@@ -232,16 +233,30 @@ def _trusted_names(trusted):
 
 
 def _is_library_class(name):
-    """Whether ``name`` is a class defined in scikit-learn or NumPy (functions are not)."""
+    """Whether ``name`` is a scikit-learn estimator class, or a class of a library module
+    already imported (scikit-learn's or NumPy's, none of their test or script modules).
+
+    Nothing named by the file is ever imported: importing a module runs its code,
+    and a crafted file could name one that does harm when imported.
+    """
     if name.split(".", 1)[0] not in TRUSTED_PACKAGES or "." not in name:
         return False
-    module, _, attribute = name.rpartition(".")
-    try:
-        # Only scikit-learn's and NumPy's own modules are imported here.
-        value = getattr(importlib.import_module(module), attribute, None)
-    except ImportError:
+    if name in _estimator_class_names():
+        return True
+    module_name, _, attribute = name.rpartition(".")
+    parts = set(module_name.split("."))
+    if parts & {"tests", "testing", "__main__", "setup", "conftest", "externals"}:
         return False
-    return isinstance(value, type)
+    module = sys.modules.get(module_name)
+    return module is not None and isinstance(getattr(module, attribute, None), type)
+
+
+@functools.lru_cache(maxsize=1)
+def _estimator_class_names():
+    """The full names of scikit-learn's public estimator classes (its own list of them)."""
+    from sklearn.utils import all_estimators
+
+    return frozenset(f"{cls.__module__}.{cls.__qualname__}" for _, cls in all_estimators())
 
 
 def _is_fitted(estimator):

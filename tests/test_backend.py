@@ -76,3 +76,36 @@ def test_start_up_filter_keeps_lines_at_the_users_level(level, kept):
     other = "UserWarning: something of the user's\n"
     text = _without_log_lines(other + START_UP + other, level)
     assert text == other + "".join(lines[i] for i in kept) + other
+
+
+def test_start_up_filter_always_keeps_fatal_lines():
+    fatal = "F0000 00:00:1796194440.857687   15214 cpu_feature_guard.cc:1] needs AVX\n"
+    assert _without_log_lines(START_UP + fatal, None) == fatal
+
+
+@pytest.mark.parametrize("how", ["closed", "none"])
+def test_start_without_a_standard_error(how):
+    """Standard error closed (a daemon), or sys.stderr None (pythonw): Keras starts all the same."""
+    code = ("import sys; sys.stderr = None; " if how == "none" else "") + FIT.replace(
+        "print(os.environ.get('TF_CPP_MIN_LOG_LEVEL'))", "print('fitted')")
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(Path(__file__).parents[1])] + [p for p in [env.get("PYTHONPATH")] if p]
+    )
+    stderr = subprocess.DEVNULL if how == "none" else None
+    prefix = "import os; os.close(2); " if how == "closed" else ""
+    result = subprocess.run([sys.executable, "-c", prefix + code], stdout=subprocess.PIPE,
+                            stderr=stderr, text=True, env=env, timeout=300)
+    assert result.returncode == 0
+    assert result.stdout.strip() == "fitted"
+
+
+def test_two_threads_starting_at_once_keep_standard_error():
+    """The start-up is one at a time: standard error still works after two threads race."""
+    code = (
+        "import os, threading; from aeguard._backend import start_backend; "
+        "ts = [threading.Thread(target=start_backend) for _ in range(2)]; "
+        "[t.start() for t in ts]; [t.join() for t in ts]; os.write(2, b'still here\\n')"
+    )
+    result = _run(code, None)
+    assert "still here" in result.stderr

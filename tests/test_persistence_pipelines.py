@@ -130,6 +130,23 @@ def test_load_refuses_a_tampered_type(saved_pipeline, tmp_path, module, name):
     assert info.value.types == [f"{module}.{name}"]
 
 
+def test_load_never_imports_a_module_the_file_names(saved_pipeline, tmp_path):
+    """Importing runs a module's code: a class in a library module not yet imported is refused
+    without importing it (numpy.f2py.__main__ would run f2py on the caller's arguments)."""
+    import sys
+
+    _, path = saved_pipeline
+    evil = tmp_path / "evil.aeg"
+    _tamper(path, evil, "StandardScaler", "numpy.f2py.__main__", "X")
+    with pytest.raises(UntrustedTypesError, match="numpy.f2py.__main__.X"):
+        aeguard.load(evil)
+    assert "numpy.f2py.__main__" not in sys.modules
+    _tamper(path, evil, "StandardScaler", "sklearn.utils.tests.test_pprint", "LogisticRegression")
+    with pytest.raises(UntrustedTypesError, match="test_pprint"):
+        aeguard.load(evil)
+    assert "sklearn.utils.tests.test_pprint" not in sys.modules
+
+
 def test_load_asks_to_trust_a_users_own_type(manifold_data, tmp_path):
     """A user's transformer is refused until passed in trusted=, by type or by name."""
     X_train, X_test, _ = manifold_data

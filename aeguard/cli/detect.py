@@ -385,12 +385,14 @@ def detect(
             run.detector.threshold_ = float(threshold)  # the model keeps --threshold
         save(run.detector, save_model)
     in_time_order = order is OutputOrder.time
-    write_scores(table, output, run.output_columns(),
-                 order=run.series.order if in_time_order else None)
+    # The files first: a reader of standard output that stops early (| head) must not
+    # cost the plot and the report.
     if plot is not None:
         _write_plot(run, plot)
     if report is not None:
         _write_report(run, report, table, selection)
+    write_scores(table, output, run.output_columns(),
+                 order=run.series.order if in_time_order else None)
     # With the scores on standard output, nothing else may be written there.
     echo = partial(typer.echo, err=is_stdio(output))
     files = dict(output=output, save_model=save_model, plot=plot, report=report,

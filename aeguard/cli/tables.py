@@ -55,8 +55,12 @@ MAX_NAMES_SHOWN = 20
 #: Rows read (as text) to tell whether numbers are written with decimal commas.
 DECIMAL_SNIFF_ROWS = 1000
 
-#: A number written with a decimal comma (``12,5``, ``-0,25``, ``1,5e3``) or a whole number.
-COMMA_NUMBER = re.compile(r"[+-]?(\d+(,\d*)?|,\d+)([eE][+-]?\d+)?")
+#: A number written with a decimal comma (``12,5``, ``-0,25``, ``1,5e3``, ``1.234,5`` with
+#: points between thousands) or a whole number.
+COMMA_NUMBER = re.compile(r"[+-]?(\d{1,3}(\.\d{3})+(,\d*)?|\d+(,\d*)?|,\d+)([eE][+-]?\d+)?")
+
+#: A number with points between its thousands and a decimal comma: ``1.234,5``.
+POINT_THOUSANDS = re.compile(r"[+-]?\d{1,3}(\.\d{3})+,\d*")
 
 #: A number written with a decimal point (``12.5``) or a whole number.
 POINT_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
@@ -205,14 +209,15 @@ def read_table(path, decimal=None):
         # the index when rows end with a trailing delimiter.
         table.read_options = {"sep": sep, "skipinitialspace": skipinitialspace,
                               "index_col": False}
-        if data is None and is_gzip(path):
-            # pandas goes by the name (.gz) unless told; the first bytes decide here.
-            table.read_options["compression"] = "gzip"
+        # pandas goes by the name (.gz, .zip, ...) unless told; the first bytes decide here.
+        table.read_options["compression"] = "gzip" if data is None and is_gzip(path) else None
         with warnings.catch_warnings():
             # With index_col=False, pandas drops the extra fields of a row
             # longer than the header and only warns; that is a broken file.
             warnings.simplefilter("error", pd.errors.ParserWarning)
             table.read_options["decimal"] = decimal or sniff_decimal(table)
+            if table.read_options["decimal"] == "," and _points_between_thousands(table):
+                table.read_options["thousands"] = "."
             table.frame = pd.read_csv(table.source(), **table.read_options)
     except pd.errors.ParserWarning:
         raise InputError(
@@ -237,7 +242,10 @@ def read_table(path, decimal=None):
 def _read_stdin():
     """All of standard input, as bytes; a terminal is refused rather than waited on."""
     stream = sys.stdin
-    if stream is None or stream.isatty():
+    if stream is None or stream.closed:
+        raise InputError("standard input is closed: pipe a CSV file in "
+                         "(aeguard detect - < data.csv) or name the file")
+    if stream.isatty():
         raise InputError("standard input is a terminal, not a file: pipe a CSV file in "
                          "(aeguard detect - < data.csv) or name the file")
     data = getattr(stream, "buffer", stream).read()
@@ -268,6 +276,14 @@ def sniff_decimal(table):
                          keep_default_na=False, na_filter=False, **table.read_options)
     marks = {_number_mark(sample[name]) for name in sample.columns}
     return "," if "," in marks and "." not in marks else "."
+
+
+def _points_between_thousands(table):
+    """Whether some first-rows value of a decimal-comma table is written like ``1.234,5``."""
+    sample = pd.read_csv(table.source(), nrows=DECIMAL_SNIFF_ROWS, dtype=str,
+                         keep_default_na=False, na_filter=False, **table.read_options)
+    return any(sample[name].str.strip().str.fullmatch(POINT_THOUSANDS).any()
+               for name in sample.columns)
 
 
 def _number_mark(column):

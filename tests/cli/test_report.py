@@ -3,6 +3,7 @@
 import html
 import json
 import re
+import shutil
 import subprocess
 from pathlib import Path
 from types import SimpleNamespace
@@ -15,7 +16,7 @@ from ..test_report import Page, assert_self_contained
 from .helpers import assert_user_error, invoke
 from .test_detect import make_frame, make_series_file
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path(shutil.which("chromium") or "/usr/bin/chromium")
 
 #: A tiny fit: these tests are about the page, not the detection.
 FIT = ["--epochs", "2", "--window", "25", "--train-rows", "500"]
@@ -73,7 +74,7 @@ def chromium_screenshot(page, folder):
     return shot, [line for line in log.splitlines() if ":CONSOLE" in line], log
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Chromium at /usr/bin/chromium "
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Chromium on the PATH "
                     "(apt-get install chromium); .ci/run installs it")
 def test_report_opens_in_a_browser_without_console_errors(series_report, tmp_path):
     """Headless Chromium renders the report to a non-trivial screenshot and logs nothing to the

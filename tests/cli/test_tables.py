@@ -71,6 +71,25 @@ def test_gzip_file_is_sniffed_decompressed(tmp_path, name):
     assert table.frame["zeit"].tolist() == ["01.12.2026 13:05", "02.12.2026 13:05"]
 
 
+@pytest.mark.parametrize("name", ["plain.csv.gz", "plain.csv.zip", "plain.csv.bz2"])
+def test_compression_is_known_by_the_first_bytes_not_the_name(tmp_path, name):
+    """A plain CSV file named like an archive is read as the text it is."""
+    path = tmp_path / name
+    path.write_text(EXCEL_TEXT)
+    assert read_table(path).frame["wert"].tolist() == [1.5, 2.25]
+
+
+def test_points_between_thousands_in_a_decimal_comma_file(tmp_path):
+    """1.234,5 is one thousand two hundred and thirty-four and a half, not text."""
+    path = tmp_path / "eu.csv"
+    path.write_text("t;a;b\nx;1.234,5;3\ny;999,5;4\nz;2.000,0;5\n")
+    table = read_table(path)
+    assert table.frame["a"].tolist() == [1234.5, 999.5, 2000.0]
+    plain = tmp_path / "plain.csv"
+    plain.write_text("t;a\nx;12,5\ny;3\n")  # no thousands: nothing else changes
+    assert "thousands" not in read_table(plain).read_options
+
+
 def test_damaged_gzip_file(tmp_path):
     """A cut-off gzip file is one clear error, not a traceback."""
     path = tmp_path / "cut.csv.gz"
