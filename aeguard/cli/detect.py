@@ -478,6 +478,12 @@ def _model_or_network(model, network):
 def _load_detector(path):
     """Load a saved detector for scoring table rows."""
     detector = load_model(path)
+    if not hasattr(detector, "detect"):
+        raise InputError(
+            f"{str(path)!r} holds a {type(detector).__name__}, not a detector: --model takes "
+            "a file written by --save-model (or aeguard.save of an AEDetector or a "
+            "SeriesDetector); score a saved pipeline in Python"
+        )
     if len(getattr(detector, "input_shape_", ())) > 1:
         raise InputError(
             f"the model in {str(path)!r} was fitted on images of shape "

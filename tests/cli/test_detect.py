@@ -248,6 +248,20 @@ def test_detect_not_a_model_file(tmp_path):
     assert_user_error(result, "is not an aeguard model file")
 
 
+def test_detect_model_that_is_not_a_detector(tmp_path):
+    """A saved pipeline (or a Denoiser) given to --model is one line, not a traceback."""
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    frame = make_frame(n_rows=60)
+    data = tmp_path / "d.csv"
+    frame.to_csv(data, index=False)
+    pipeline = make_pipeline(StandardScaler(), aeguard.AEDetector(epochs=1, random_state=0))
+    aeguard.save(pipeline.fit(frame.select_dtypes("number")), tmp_path / "p.aeg")
+    result = runner.invoke(app, ["detect", str(data), "--model", str(tmp_path / "p.aeg")])
+    assert_user_error(result, "holds a Pipeline, not a detector")
+
+
 @pytest.mark.parametrize("value", ["-1", "4294967296"])
 def test_detect_bad_seed(tmp_path, value):
     """A seed NumPy cannot use is one line, before any training."""
