@@ -25,7 +25,7 @@ LEVEL_WINDOW = 500
 #: at the Gaussian 0.99 point), so that a column whose spread never varied in training
 #: is not alarmed by a small change.
 SPREAD_ROWS, SPREAD_WEIGHT = 32, 0.5
-MIN_SPREAD_UNIT = (0.1 * 2.5758293035489004) ** 2
+MIN_SPREAD_UNIT = 0.1 ** 2 * timeseries.Z99_SQUARED
 #: The alarm level follows this quantile of the scores of the last HISTORY_ROWS rows,
 #: updated every HISTORY_BLOCK rows.
 HISTORY_QUANTILE, HISTORY_ROWS, HISTORY_BLOCK = 0.999, 4000, 50
@@ -360,7 +360,7 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
         log_ratio = timeseries.spread_log_ratio(Xs, SPREAD_ROWS, self.spread_reference_)
         self.spread_unit_ = np.maximum(np.quantile(np.square(log_ratio), 0.99, axis=0),
                                        MIN_SPREAD_UNIT) / SPREAD_WEIGHT
-        contributions = self._contributions(errors, Xs)
+        contributions = self._contributions(errors, self._novelty(Xs))
         raw = contributions.max(axis=1)
         base = float(self.threshold_margin * np.quantile(raw, self.threshold_quantile))
         # A perfectly reconstructed (constant) training part: any change is news.
@@ -453,9 +453,9 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
         """Per-row, per-column squared reconstruction error of scaled rows (online mapping)."""
         return self._errors_with(self.model_, Xs)
 
-    def _contributions(self, errors, Xs):
+    def _contributions(self, errors, novelty):
         """Each column's reconstruction error plus its novelty terms, smoothed: before calibration."""
-        contributions = errors + self._novelty(Xs)
+        contributions = errors + novelty
         # Models saved before smoothing existed have no smoothing_: they scored rows alone.
         return timeseries.trailing_mean(contributions, getattr(self, "smoothing_", 1))
 
@@ -510,7 +510,8 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
         X = self._validate(X, reset=False)
         Xs = self.scaler_.transform(X)
         if self.adapt is None:
-            contributions = self._contributions(self._reconstruction_errors(Xs), Xs)
+            contributions = self._contributions(self._reconstruction_errors(Xs),
+                                                self._novelty(Xs))
         else:
             contributions = self._adaptive_contributions(Xs)
         raw = contributions.max(axis=1)
@@ -525,8 +526,7 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
         from ..networks import training
 
         window, block = self.window_, self.adapt
-        smoothing = getattr(self, "smoothing_", 1)
-        level = self._novelty(Xs)
+        novelty = self._novelty(Xs)
         errors = np.empty(Xs.shape, dtype=np.float32)
         model, seed = self.model_, self.adapt_seed_
         for first in range(0, len(Xs), block):
@@ -537,7 +537,7 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
             errors[first:stop] = self._errors_with(model, Xs[lo:stop])[first - lo:]
             if stop == len(Xs):
                 break
-            raw = timeseries.trailing_mean(errors[:stop] + level[:stop], smoothing).max(axis=1)
+            raw = self._contributions(errors[:stop], novelty[:stop]).max(axis=1)
             normal = raw / self._alarm_levels(raw) <= self.threshold_
             # The block's windows whose rows all scored as normal.
             all_normal = timeseries.trailing_mean(normal[:, None].astype(np.float64), window)[:, 0]
@@ -555,7 +555,7 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
                                learning_rate=self.learning_rate, patience=ADAPT_EPOCHS,
                                verbose=0, seed=seed + first,
                                **{**self._training_options(), "trim": 0.0})
-        return timeseries.trailing_mean(errors + level, smoothing)
+        return self._contributions(errors, novelty)
 
     def _errors_with(self, model, Xs):
         """Per-row, per-column squared errors of ``Xs`` scored by ``model`` (online mapping)."""
