@@ -481,8 +481,11 @@ def describe_intervals(intervals, scores, feature_errors, columns, index=None, n
     records = []
     for start, end in intervals:
         peak = start + int(np.argmax(scores[start : end + 1]))
-        totals = feature_errors[start : end + 1].sum(axis=0)
-        top = [columns[j] for j in np.argsort(-totals, kind="stable")[:n_top]]
+        # Each column's peak, not its sum: the columns behind the interval's own peak
+        # score, in order, and a column that is merely high all along (a slow drift
+        # elsewhere) does not outrank the one that broke.
+        peaks = feature_errors[start : end + 1].max(axis=0)
+        top = [columns[j] for j in np.argsort(-peaks, kind="stable")[:n_top]]
         records.append(
             {
                 "start": index[start],

@@ -25,13 +25,14 @@ Figures, per method, pooled over all cases:
 * ``false alarms``: share of flagged rows among the fault-free test rows (all test rows but
   the fault and the 100 rows after it);
 * ``top-1`` / ``top-3`` (SKAB, several columns): among detected faults, share whose faulty
-  column is first / among the first three of the interval's ``top_columns`` (the first flagged
-  interval that overlaps the fault).
+  column is first / among the first three columns named for the first flagged interval that
+  overlaps the fault: for aeguard, that interval's own ``top_columns`` from ``detect``.
 
 Methods, in the same run on the same cases:
 
 1. ``aeguard``: ``aeguard.SeriesDetector(train_size=n_train, random_state=seed)`` at its
-   defaults; flags = ``detect(X).is_anomaly``, attribution = the intervals' ``top_columns``.
+   defaults; flags = ``detect(X).is_anomaly``, attribution = the intervals' ``top_columns``
+   (columns ranked by their peak score in the interval).
 2. ``zscore``: a per-column z-score against the training part's mean and sd, flagged when
    max |z| > 4 (attribution: columns by |z| summed over the interval). A simple, strong peer
    for faults in level; blind to faults in shape.
@@ -104,8 +105,12 @@ def zscore_detect(frame, n_train):
     return z.max(axis=1) > ZSCORE_LIMIT, z
 
 
-def evaluate(flags, contributions, start, end, n_train, column):
-    """(detected, n false-alarm rows, n fault-free rows, top-1 hit, top-3 hit) of one case."""
+def evaluate(flags, contributions, start, end, n_train, column, ranking_of=None):
+    """(detected, n false-alarm rows, n fault-free rows, top-1 hit, top-3 hit) of one case.
+
+    ``ranking_of(lo, hi)``: the columns named for the flagged run of rows ``lo..hi``, most
+    important first; None: ranked by summed ``contributions`` over the run.
+    """
     n_rows = len(flags)
     window = slice(start, min(end + DETECTION_SLACK + 1, n_rows))
     detected = bool(flags[window].any())
@@ -121,9 +126,29 @@ def evaluate(flags, contributions, start, end, n_train, column):
             lo -= 1
         while hi + 1 < n_rows and flags[hi + 1]:
             hi += 1
-        ranking = np.argsort(-contributions[lo:hi + 1].sum(axis=0), kind="stable")
+        if ranking_of is None:
+            ranking = list(np.argsort(-contributions[lo:hi + 1].sum(axis=0), kind="stable"))
+        else:
+            ranking = ranking_of(lo, hi)
         top1, top3 = ranking[0] == column, column in ranking[:3]
     return detected, int((flags & clean).sum()), int(clean.sum()), top1, top3
+
+
+def interval_ranking(result, columns):
+    """``ranking_of`` for ``evaluate``: the top_columns of the detect() interval holding a run.
+
+    ``result`` is detect()'s on a frame indexed by row position, so intervals start and end
+    at positions."""
+    spans = [(int(r.start), int(r.end), r.top_columns.split(","))
+             for r in result.intervals.itertuples()]
+
+    def ranking_of(lo, hi):
+        for first, last, names in spans:
+            if first <= hi and last >= lo:
+                return [columns.index(name) for name in names]
+        raise AssertionError(f"no interval holds the flagged rows {lo}..{hi}")
+
+    return ranking_of
 
 
 def main(argv=None):
@@ -156,13 +181,15 @@ def main(argv=None):
                                          - EXCLUDED_AFTER))
                 faulty, end = inject(frame, n_train, kind, start, column, rng)
                 t0 = time.perf_counter()
-                result = det.detect(faulty)
+                result = det.detect(faulty.reset_index(drop=True))
                 seconds += time.perf_counter() - t0
                 z_flags, z = zscore_detect(faulty, n_train)
-                for method, flags, contrib in (("aeguard", result.is_anomaly,
-                                                result.feature_scores),
-                                               ("zscore", z_flags, z)):
-                    d, fa, n_clean, t1, t3 = evaluate(flags, contrib, start, end, n_train, column)
+                named = interval_ranking(result, list(frame.columns))
+                for method, flags, contrib, ranking_of in (
+                        ("aeguard", result.is_anomaly, result.feature_scores, named),
+                        ("zscore", z_flags, z, None)):
+                    d, fa, n_clean, t1, t3 = evaluate(flags, contrib, start, end, n_train, column,
+                                                      ranking_of)
                     records.append({"method": method, "series": name, "kind": kind,
                                     "multi": frame.shape[1] > 1, "detected": d,
                                     "false_rows": fa, "clean_rows": n_clean,

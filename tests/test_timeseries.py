@@ -63,6 +63,21 @@ def test_flagged_intervals_merges_short_gaps():
     assert timeseries.flagged_intervals(np.zeros(5, bool)) == []
 
 
+def test_describe_intervals_ranks_columns_by_their_peak_in_the_interval():
+    # Column "drifting" is high on every row (a slow drift); "broken" spikes once.
+    errors = np.zeros((10, 3))
+    errors[:, 0] = 0.8
+    errors[6, 1] = 3.0
+    errors[6, 2] = 0.5
+    scores = errors.max(axis=1)
+    frame = timeseries.describe_intervals([(2, 8)], scores, errors,
+                                          ["drifting", "broken", "other"])
+    row = frame.iloc[0]
+    # Summed over the interval, "drifting" (5.6) would outrank "broken" (3.0).
+    assert row.top_columns == "broken,drifting,other"
+    assert row.peak_score == 3.0 and row.peak_at == 6
+
+
 def test_iter_windows_bounded_chunks():
     """Windows come in chunks of at most `chunk`, in order, each a copy of the right rows."""
     X = np.arange(20, dtype=np.float32).reshape(10, 2)
