@@ -16,7 +16,7 @@ import numpy as np
 #: Rows listed on the tabular path, highest anomaly_score first.
 TOP_ROWS = 20
 
-#: Columns listed per interval or row, by their share of its error.
+#: Columns listed per interval or row, by their peak score there.
 TOP_COLUMNS = 5
 
 #: Intervals that also get a small figure of their top columns (those with the highest peaks).
@@ -190,10 +190,13 @@ def _rows_sections(result, row_numbers, top_rows):
 
 
 def _column_shares(feature_scores, columns):
-    """The columns with the largest summed errors over some rows: (name, share, peak) texts."""
+    """The columns with the largest peak errors over some rows: (name, share, peak) texts.
+
+    Ordered by peak, as the intervals' ``top_columns`` are; the share is of the summed error.
+    """
     errors = np.asarray(feature_scores, dtype=np.float64)
     totals = errors.sum(axis=0)
-    order = np.argsort(-totals, kind="stable")[:TOP_COLUMNS]
+    order = np.argsort(-errors.max(axis=0), kind="stable")[:TOP_COLUMNS]
     whole = totals.sum() or 1.0
     return [(str(columns[j]), f"{totals[j] / whole:.0%}", f"{errors[:, j].max():.4g}")
             for j in order]

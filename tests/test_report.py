@@ -90,7 +90,7 @@ def series_detection(n_rows=300):
 
 def test_report_of_a_series_holds_every_interval_and_its_columns():
     """The page parses; it has the summary, the threshold and its rule, the figure, a row per
-    interval, and per interval the columns behind it, largest share first."""
+    interval, and per interval the columns behind it, largest peak first."""
     frame, result = series_detection()
     text = detection_report(result, title="plant.csv <1>", summary=[("input", "plant.csv")],
                             frame=frame, n_train_rows=100)
@@ -103,7 +103,7 @@ def test_report_of_a_series_holds_every_interval_and_its_columns():
     assert [row[1] for row in intervals] == ["2024-03-01 00:50:00", "2024-03-01 03:20:00"]
     assert "Interval 2: 2024-03-01 03:20:00 to 2024-03-01 03:24:00" in page.headings
     detail = [rows for name, rows in page.tables.items() if name not in ("intervals", "table0")]
-    assert [rows[1][0] for rows in detail] == ["c", "b"]  # the column with the largest share
+    assert [rows[1][0] for rows in detail] == ["c", "b"]  # the column with the largest peak
     assert detail[1][1][1] == f"{25 / 26:.0%}"  # 5 rows of b at 5, of a and c at 0.1
     assert sum(ref.startswith("data:image/png") for ref in page.references) == 1 + 2
 
