@@ -13,6 +13,8 @@ from html import escape
 
 import numpy as np
 
+from .timeseries import columns_by_peak
+
 #: Rows listed on the tabular path, highest anomaly_score first.
 TOP_ROWS = 20
 
@@ -195,11 +197,10 @@ def _column_shares(feature_scores, columns):
     Ordered by peak, as the intervals' ``top_columns`` are; the share is of the summed error.
     """
     errors = np.asarray(feature_scores, dtype=np.float64)
-    totals = errors.sum(axis=0)
-    order = np.argsort(-errors.max(axis=0), kind="stable")[:TOP_COLUMNS]
+    totals, peaks = errors.sum(axis=0), errors.max(axis=0)
     whole = totals.sum() or 1.0
-    return [(str(columns[j]), f"{totals[j] / whole:.0%}", f"{errors[:, j].max():.4g}")
-            for j in order]
+    return [(str(columns[j]), f"{totals[j] / whole:.0%}", f"{peaks[j]:.4g}")
+            for j in columns_by_peak(errors)[:TOP_COLUMNS]]
 
 
 def _facts_table(facts):

@@ -444,6 +444,25 @@ def flagged_intervals(is_anomaly, max_gap=0):
     return list(zip(starts.tolist(), ends.tolist()))
 
 
+def columns_by_peak(feature_errors):
+    """Column positions ordered by each column's largest error over the rows, largest first.
+
+    The order in which an interval names its columns: the first is the column behind the
+    interval's peak score, and a column that is merely high all along (a slow drift
+    elsewhere) does not outrank the one that broke, as it would by summed error. Ties keep
+    the column order.
+
+    Parameters
+    ----------
+    feature_errors : ndarray of shape (n_rows, n_columns)
+
+    Returns
+    -------
+    order : ndarray of shape (n_columns,), int
+    """
+    return np.argsort(-np.asarray(feature_errors).max(axis=0), kind="stable")
+
+
 def describe_intervals(intervals, scores, feature_errors, columns, index=None, n_top=3,
                        flags=None):
     """One row per interval: where it starts and ends, its size, its peak and its columns.
@@ -481,11 +500,7 @@ def describe_intervals(intervals, scores, feature_errors, columns, index=None, n
     records = []
     for start, end in intervals:
         peak = start + int(np.argmax(scores[start : end + 1]))
-        # Each column's peak, not its sum: the columns behind the interval's own peak
-        # score, in order, and a column that is merely high all along (a slow drift
-        # elsewhere) does not outrank the one that broke.
-        peaks = feature_errors[start : end + 1].max(axis=0)
-        top = [columns[j] for j in np.argsort(-peaks, kind="stable")[:n_top]]
+        top = [columns[j] for j in columns_by_peak(feature_errors[start : end + 1])[:n_top]]
         records.append(
             {
                 "start": index[start],
