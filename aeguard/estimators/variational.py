@@ -296,6 +296,11 @@ class VAEDetector(AEDetector):
             return "sigmoid"
         return super()._output_activation(Xs)
 
+    def _trim_fraction(self):
+        if self.trim_fraction == "auto":
+            return min(0.5, 2 * self.contamination)
+        return self.trim_fraction
+
     def _training_options(self):
         from ..networks.vae import LIKELIHOODS
 

@@ -428,3 +428,84 @@ def test_aedetector_trimming_resists_anomalies_in_training_data(manifold_data):
                          random_state=0).fit(X_train)
         aucs[trim] = roc_auc_score(y_eval, det.score_samples(X_eval))
     assert aucs["auto"] > aucs[0.0] + 0.05, aucs
+
+
+def test_aedetector_trim_fraction_auto_depends_on_the_kind_of_data(manifold_data, digits_images):
+    """'auto' trims the expected anomaly fraction of tabular rows and no image."""
+    X_train, _, _ = manifold_data
+    images, _ = digits_images
+    assert AEDetector(epochs=1, contamination=0.05).fit(X_train).trim_fraction_ == 0.05
+    assert AEDetector(epochs=1, filters=(4,)).fit(images[:64]).trim_fraction_ == 0.0
+    assert AEDetector(epochs=1, trim_fraction=0.3).fit(X_train).trim_fraction_ == 0.3
+
+
+def test_aedetector_feature_scores_are_in_each_features_training_units(manifold_data):
+    """Tabular feature scores are squared errors over each feature's 0.9 training quantile."""
+    X_train, X_test, _ = manifold_data
+    det = AEDetector(epochs=5, random_state=0).fit(X_train)
+    assert det.error_scale_.shape == (X_train.shape[1],)
+    q = np.quantile(det.feature_scores(X_train), 0.9, axis=0)
+    np.testing.assert_allclose(q, 1.0, rtol=1e-3)
+    raw = (det.scaler_.transform(X_test) - det.scaler_.transform(det.reconstruct(X_test))) ** 2
+    np.testing.assert_allclose(det.feature_scores(X_test) * det.error_scale_, raw,
+                               rtol=1e-3, atol=1e-6)
+    np.testing.assert_allclose(det.score_samples(X_test), det.feature_scores(X_test).mean(axis=1),
+                               rtol=1e-6)
+
+
+def test_aedetector_broken_relation_counts_beside_an_unpredictable_column():
+    """A column that breaks a tight relation is found although a noisy column has larger errors.
+
+    The pure-noise column cannot be reconstructed, so its squared errors are
+    the largest in training; measured in its own units it no longer drowns
+    the small but unusual error of the broken column.
+    """
+    rng = np.random.default_rng(0)
+
+    def rows(n):
+        t = rng.normal(size=n)
+        return np.column_stack([t, t + 0.05 * rng.normal(size=n), -t + 0.05 * rng.normal(size=n),
+                                rng.normal(size=n)])
+
+    X_train, normal, broken = rows(1000), rows(200), rows(40)
+    broken[:, 1] += 0.6  # a 12-sigma break of column 1's relation to column 0
+    X = np.vstack([normal, broken])
+    y = np.r_[np.zeros(200), np.ones(40)]
+    det = AEDetector(epochs=100, dropout=0.0, latent_dim=1, random_state=0).fit(X_train)
+    assert det.error_scale_[3] > 10 * det.error_scale_[1]
+    raw = ((det.scaler_.transform(X) - det.scaler_.transform(det.reconstruct(X))) ** 2).mean(axis=1)
+    auc, auc_raw = roc_auc_score(y, det.score_samples(X)), roc_auc_score(y, raw)
+    assert auc > 0.9 and auc > auc_raw + 0.1, (auc, auc_raw)
+
+
+def test_aedetector_error_scale_of_a_perfect_column_is_floored():
+    """A column reconstructed perfectly in training gets a positive scale: finite scores."""
+    rng = np.random.default_rng(1)
+    X = np.column_stack([rng.normal(size=(300, 3)), np.zeros(300)])
+    det = AEDetector(epochs=3, random_state=0).fit(X)
+    assert (det.error_scale_ > 0).all()
+    X_new = X[:5].copy()
+    X_new[:, 3] = 1.0
+    assert np.isfinite(det.score_samples(X_new)).all()
+    assert (det.score_samples(X_new) > det.score_samples(X[:5])).all()
+
+
+def test_aedetector_images_have_no_error_scale(fitted_images, digits_images):
+    """Image scores stay the mean squared pixel error in [0, 1]."""
+    images, _ = digits_images
+    assert fitted_images.error_scale_ is None
+    X = images[1000:1010]
+    rec = fitted_images.reconstruct(X)
+    np.testing.assert_allclose(fitted_images.score_samples(X), ((X - rec) ** 2).mean(axis=(1, 2)),
+                               rtol=1e-4)
+
+
+def test_aedetector_defaults_tell_held_out_ones_from_eights(digits_images):
+    """At its defaults, a detector trained on half of the 8x8 1s ranks the other 1s below the 8s."""
+    images, target = digits_images
+    ones = np.random.default_rng(0).permutation(np.flatnonzero(target == 1))
+    half = len(ones) // 2
+    det = AEDetector(random_state=0).fit(images[ones[:half]])
+    X = np.concatenate([images[ones[half:]], images[target == 8]])
+    y = np.r_[np.zeros(len(ones) - half), np.ones(int((target == 8).sum()))]
+    assert roc_auc_score(y, det.score_samples(X)) >= 0.90
