@@ -340,7 +340,10 @@ class AEDetector(
         >>> result.n_flagged, result.threshold_rule
         (30, "the 0.9 quantile of the training rows' scores (contamination 0.1)")
         """
-        return self._detection(X, self.score_samples(X), self.feature_scores(X), threshold)
+        from ..networks.training import mean_per_row
+
+        errors = self.feature_scores(X)  # one pass of the network: the score is their row mean
+        return self._detection(X, mean_per_row(errors), errors, threshold)
 
     def _detection(self, X, scores, errors, threshold):
         """The :class:`Detection` of already computed scores and feature scores."""
