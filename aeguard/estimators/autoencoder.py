@@ -8,7 +8,7 @@ from sklearn.base import ClassNamePrefixFeaturesOutMixin, OutlierMixin, Transfor
 from sklearn.utils.validation import check_is_fitted
 
 from ..retrieval import NeighborsMixin
-from ._base import COMMON_CONSTRAINTS, BaseAutoencoder
+from ._base import COMMON_CONSTRAINTS, BaseAutoencoder, _channel_last
 from ._detection import Detection, column_names, index_of, quantile_rule, top_columns
 from ._params import Interval, Options
 
@@ -19,7 +19,12 @@ ERROR_SCALE_QUANTILE = 0.9
 
 #: Floor of an error scale, as a fraction of the median scale over features: a
 #: feature reconstructed (almost) perfectly in training does not divide by zero.
+#: The floor of an image's contrast is the same fraction of the training median.
 MIN_ERROR_SCALE = 1e-3
+
+#: An image's residual is blurred with a Gaussian of this standard deviation, as a
+#: fraction of the image's shorter side (1 pixel on 28 x 28 images) before it is squared.
+BLUR_FRACTION = 1 / 28
 
 
 class AEDetector(
@@ -119,7 +124,11 @@ class AEDetector(
         Tabular data: each feature's error scale, the 0.9 quantile of its
         squared errors on the training rows (floored at 1e-3 times the median
         scale); ``feature_scores`` are squared errors divided by it. None for
-        images, whose pixels share one scale.
+        images.
+    contrast_floor_ : float or None
+        Images: the smallest contrast an image's errors are divided by (1e-3
+        times the median contrast of the training images). None for tabular
+        data.
     preprocessing_ : str or None
         The scaling actually used.
     input_shape_ : tuple of int
@@ -143,10 +152,14 @@ class AEDetector(
     however well the network learned it. A near-constant or discrete
     column, whose rare values the network reconstructs badly even in
     training, then no longer dominates the score, and a column reconstructed
-    precisely in training counts when it is not. For images the score is the
-    mean squared pixel error (pixels in [0, 1]). Scoring is a pure function
-    of the fitted detector and the batch: chunked scoring equals scoring at
-    once.
+    precisely in training counts when it is not. For images, the residual
+    (image minus reconstruction) is blurred with a Gaussian of 1/28 of the
+    shorter side (one pixel on 28 x 28 images), squared, and divided by the
+    image's contrast (the mean of its and its reconstruction's pixel
+    variance): a stroke drawn a pixel aside costs less than a missing one,
+    and an image with much ink is not anomalous for having more to
+    reconstruct. Scoring is a pure function of the fitted detector and the
+    batch: chunked scoring equals scoring at once.
 
     Examples
     --------
@@ -223,9 +236,15 @@ class AEDetector(
 
         Xs = self._fit_autoencoder(X)
         self.trim_fraction_ = self._trim_fraction()
-        self.error_scale_ = None
-        errors = self._squared_errors(Xs)
-        if not self._fitted_on_images():
+        self.error_scale_ = self.contrast_floor_ = None
+        if self._fitted_on_images():
+            images, rec = self._as_images(Xs), self._as_images(forward(self.model_, Xs))
+            contrast = image_contrast(images, rec)
+            positive = contrast[contrast > 0]
+            self.contrast_floor_ = MIN_ERROR_SCALE * float(np.median(positive)) if positive.size else 1.0
+            errors = relative_image_errors(images, rec, self.contrast_floor_)
+        else:
+            errors = self._squared_errors(Xs)
             self.error_scale_ = error_scales(errors)
             errors = errors / self.error_scale_
         train_scores = mean_per_row(errors)
@@ -246,11 +265,22 @@ class AEDetector(
         return self.trim_fraction
 
     def _squared_errors(self, Xs):
-        """Per-value squared errors, each tabular feature's divided by its error scale."""
+        """Per-value errors behind the score (see the Notes); in the network's input shape."""
+        from ..networks.training import forward
+
+        # Detectors fitted before these rules existed (None) keep the one they were fitted with.
+        floor = getattr(self, "contrast_floor_", None)
+        if self._fitted_on_images() and floor is not None:
+            images = self._as_images(Xs)
+            errors = relative_image_errors(images, self._as_images(forward(self.model_, Xs)), floor)
+            return errors.reshape(Xs.shape)
         errors = super()._squared_errors(Xs)
-        # Detectors fitted before error scales existed (None) keep the rule they were fitted with.
         scale = getattr(self, "error_scale_", None)
         return errors if scale is None else errors / scale.astype(np.float32)
+
+    def _as_images(self, Xs):
+        """Network input or output as channel-last images (a dense network's rows are flat)."""
+        return Xs.reshape((len(Xs),) + _channel_last(self.input_shape_))
 
     def transform(self, X):
         """Encode X into latent codes.
@@ -286,7 +316,7 @@ class AEDetector(
         scores : ndarray of shape (n_samples,)
             The row means of :meth:`feature_scores`: for tabular rows, squared
             errors in units of each feature's error scale; for images, the
-            mean squared pixel error.
+            blurred squared residual relative to the image's contrast.
         """
         return self._scores_from_scaled(self._scaled(X))
 
@@ -306,8 +336,9 @@ class AEDetector(
         errors : ndarray of shape (n_samples, n_features) or X's image shape
             Tabular rows: each feature's squared error (standardised scale)
             divided by its error scale ``error_scale_``, so 1 is as large as
-            the largest tenth of that feature's training errors. Images: the
-            squared error of each pixel in [0, 1]. Higher = more anomalous.
+            the largest tenth of that feature's training errors. Images: each
+            pixel's blurred residual, squared, over the image's contrast (see
+            the Notes). Higher = more anomalous.
         """
         return super().feature_scores(X)
 
@@ -389,6 +420,48 @@ class AEDetector(
             +1 for inliers, -1 for outliers.
         """
         return np.where(self.decision_function(X) < 0, -1, 1)
+
+
+def image_contrast(images, reconstructions):
+    """Each image's contrast: the mean of its and its reconstruction's pixel variance.
+
+    Parameters
+    ----------
+    images, reconstructions : ndarray of shape (n, h, w, c)
+        Network input and output.
+
+    Returns
+    -------
+    contrast : ndarray of shape (n,), float64
+    """
+    axes = tuple(range(1, images.ndim))
+    return 0.5 * (images.var(axis=axes, dtype=np.float64)
+                  + reconstructions.var(axis=axes, dtype=np.float64))
+
+
+def relative_image_errors(images, reconstructions, floor):
+    """Per-pixel errors of images: the blurred residual squared, over the image's contrast.
+
+    The residual ``images - reconstructions`` is blurred in the two spatial
+    axes with a Gaussian of ``BLUR_FRACTION`` times the shorter side (zero
+    beyond the border), so a stroke drawn a pixel aside costs less than a
+    stroke that is missing; it is squared and divided by the image's contrast
+    (:func:`image_contrast`, at least ``floor``), so an image with much ink
+    is not anomalous for having more to reconstruct.
+
+    Returns
+    -------
+    errors : ndarray of shape (n, h, w, c), float32
+    """
+    from scipy.ndimage import gaussian_filter
+
+    sigma = BLUR_FRACTION * min(images.shape[1:3])
+    residual = (images - reconstructions).astype(np.float32)
+    if len(residual):
+        residual = gaussian_filter(residual, sigma=(0, sigma, sigma, 0), mode="constant")
+    contrast = np.maximum(image_contrast(images, reconstructions), floor)
+    return (np.square(residual) / contrast.reshape((-1,) + (1,) * (images.ndim - 1))
+            ).astype(np.float32)
 
 
 def error_scales(errors):

@@ -15,6 +15,7 @@ from sklearn.preprocessing import StandardScaler
 
 from aeguard import AEDetector
 from aeguard.estimators._base import auto_batch_size, auto_dense_sizes, auto_epochs
+from aeguard.estimators.autoencoder import relative_image_errors
 
 # Clean training data with subtle (off-manifold) anomalies: no dropout, so the
 # network learns the manifold precisely (see AEDetector's `dropout`).
@@ -490,14 +491,28 @@ def test_aedetector_error_scale_of_a_perfect_column_is_floored():
     assert (det.score_samples(X_new) > det.score_samples(X[:5])).all()
 
 
-def test_aedetector_images_have_no_error_scale(fitted_images, digits_images):
-    """Image scores stay the mean squared pixel error in [0, 1]."""
+def test_aedetector_image_scores_are_relative_blurred_errors(fitted_images, digits_images):
+    """Image scores are the row means of their pixel scores, with a positive contrast floor."""
     images, _ = digits_images
-    assert fitted_images.error_scale_ is None
+    assert fitted_images.error_scale_ is None and fitted_images.contrast_floor_ > 0
     X = images[1000:1010]
-    rec = fitted_images.reconstruct(X)
-    np.testing.assert_allclose(fitted_images.score_samples(X), ((X - rec) ** 2).mean(axis=(1, 2)),
-                               rtol=1e-4)
+    np.testing.assert_allclose(fitted_images.score_samples(X),
+                               fitted_images.feature_scores(X).mean(axis=(1, 2)), rtol=1e-5)
+
+
+def test_relative_image_errors_forgive_a_shifted_stroke_and_ignore_contrast():
+    """A stroke drawn one pixel aside costs less than a missing one; scaling both images changes nothing."""
+    image = np.zeros((1, 28, 28, 1), dtype=np.float32)
+    image[0, 4:24, 12:14] = 1.0  # a vertical stroke two pixels wide
+    shifted = np.roll(image, 1, axis=2)
+    missing = image.copy()
+    missing[0, 4:24, 12:14] = 0.0
+    missing[0, 4:24, 20:22] = 1.0  # the same ink, drawn elsewhere
+    plain = [float(np.square(image - r).mean()) for r in (shifted, missing)]
+    rel = [float(relative_image_errors(image, r, 1e-6).mean()) for r in (shifted, missing)]
+    assert plain[0] < plain[1] and rel[0] < 0.5 * rel[1] * plain[0] / plain[1]
+    np.testing.assert_allclose(relative_image_errors(2 * image, 2 * shifted, 1e-6),
+                               relative_image_errors(image, shifted, 1e-6), rtol=1e-5)
 
 
 def test_aedetector_defaults_tell_held_out_ones_from_eights(digits_images):
