@@ -8,7 +8,7 @@ from sklearn.base import ClassNamePrefixFeaturesOutMixin, OutlierMixin, Transfor
 from sklearn.utils.validation import check_is_fitted
 
 from ..retrieval import NeighborsMixin
-from ._base import COMMON_CONSTRAINTS, BaseAutoencoder, _channel_last
+from ._base import COMMON_CONSTRAINTS, BaseAutoencoder, _channel_last, given_shape
 from ._detection import Detection, column_names, index_of, quantile_rule, top_columns
 from ._params import Interval, Options
 
@@ -23,8 +23,11 @@ ERROR_SCALE_QUANTILE = 0.9
 MIN_ERROR_SCALE = 1e-3
 
 #: An image's residual is blurred with a Gaussian of this standard deviation, as a
-#: fraction of the image's shorter side (1 pixel on 28 x 28 images) before it is squared.
+#: fraction of the image's shorter side (1 pixel on 28 x 28 images) before it is squared,
+#: and at most ``MAX_BLUR`` pixels: the blur forgives strokes a pixel aside, and a wider
+#: one would hide small defects on large images (measured on 8 x 8 and 28 x 28 only).
 BLUR_FRACTION = 1 / 28
+MAX_BLUR = 1.0
 
 
 class AEDetector(
@@ -93,7 +96,8 @@ class AEDetector(
         and 0 for images: an image's reconstruction error grows with its
         complexity (thick or many strokes), so trimming would leave out the
         unusual but normal images of the class, which then score like
-        anomalies. 0 trains on every row.
+        anomalies. 0 trains on every row. Rows are ranked by their plain mean
+        squared error (standardised scale), not by the score.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling and the validation split. An
         int gives identical scores run after run on the same machine.
@@ -149,12 +153,14 @@ class AEDetector(
     the standardised scale) divided by that feature's error scale, the 0.9
     quantile of its errors on the training rows: 1 means as large as the
     largest tenth of that feature's training errors, whatever its unit and
-    however well the network learned it. A near-constant or discrete
-    column, whose rare values the network reconstructs badly even in
-    training, then no longer dominates the score, and a column reconstructed
-    precisely in training counts when it is not. For images, the residual
-    (image minus reconstruction) is blurred with a Gaussian of 1/28 of the
-    shorter side (one pixel on 28 x 28 images), squared, and divided by the
+    however well the network learned it. A noisy column, badly
+    reconstructed in many training rows, then no longer drowns the others,
+    and a column reconstructed precisely in training counts when it is not.
+    So does a value that a discrete column takes in fewer than a tenth of
+    the training rows: such a column's scale is set by its common values, and
+    its rare value dominates the score of the rows that hold it. For images, the residual (image minus
+    reconstruction) is blurred with a Gaussian of 1/28 of the shorter side,
+    at most one pixel (one pixel on 28 x 28 images), squared, and divided by the
     image's contrast (the mean of its and its reconstruction's pixel
     variance): a stroke drawn a pixel aside costs less than a missing one,
     and an image with much ink is not anomalous for having more to
@@ -373,8 +379,10 @@ class AEDetector(
         """
         from ..networks.training import mean_per_row
 
-        errors = self.feature_scores(X)  # one pass of the network: the score is their row mean
-        return self._detection(X, mean_per_row(errors), errors, threshold)
+        shape = given_shape(X)
+        errors = self._squared_errors(self._scaled(X))  # one pass of the network for both
+        return self._detection(X, mean_per_row(errors), errors.reshape(shape).astype(np.float64),
+                               threshold)
 
     def _detection(self, X, scores, errors, threshold):
         """The :class:`Detection` of already computed scores and feature scores."""
@@ -443,8 +451,8 @@ def relative_image_errors(images, reconstructions, floor):
     """Per-pixel errors of images: the blurred residual squared, over the image's contrast.
 
     The residual ``images - reconstructions`` is blurred in the two spatial
-    axes with a Gaussian of ``BLUR_FRACTION`` times the shorter side (zero
-    beyond the border), so a stroke drawn a pixel aside costs less than a
+    axes with a Gaussian of ``BLUR_FRACTION`` times the shorter side, at
+    most ``MAX_BLUR`` pixels (zero beyond the border), so a stroke drawn a pixel aside costs less than a
     stroke that is missing; it is squared and divided by the image's contrast
     (:func:`image_contrast`, at least ``floor``), so an image with much ink
     is not anomalous for having more to reconstruct.
@@ -455,7 +463,7 @@ def relative_image_errors(images, reconstructions, floor):
     """
     from scipy.ndimage import gaussian_filter
 
-    sigma = BLUR_FRACTION * min(images.shape[1:3])
+    sigma = min(BLUR_FRACTION * min(images.shape[1:3]), MAX_BLUR)
     residual = (images - reconstructions).astype(np.float32)
     if len(residual):
         residual = gaussian_filter(residual, sigma=(0, sigma, sigma, 0), mode="constant")

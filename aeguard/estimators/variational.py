@@ -85,8 +85,9 @@ class VAEDetector(AEDetector):
     anomaly_score : {"reconstruction", "elbo"}, default="reconstruction"
         What ``score_samples`` returns. "reconstruction": the expected mean
         squared reconstruction error over ``n_draws`` draws from the
-        posterior, the score :class:`AEDetector` uses, so the
-        two detectors are interchangeable. "elbo": the negative evidence
+        posterior (plain squared errors: :class:`AEDetector` divides each
+        tabular feature's by its error scale and blurs images' residuals, so
+        the two share the API but not the score). "elbo": the negative evidence
         lower bound (KL weight 1) in nats, a bound on -log p(x) that also
         counts how unusual a sample's code is.
     n_draws : int, default=10

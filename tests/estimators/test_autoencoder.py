@@ -524,3 +524,15 @@ def test_aedetector_defaults_tell_held_out_ones_from_eights(digits_images):
     X = np.concatenate([images[ones[half:]], images[target == 8]])
     y = np.r_[np.zeros(len(ones) - half), np.ones(int((target == 8).sum()))]
     assert roc_auc_score(y, det.score_samples(X)) >= 0.90
+
+
+def test_relative_image_errors_blur_at_most_one_pixel_on_large_images():
+    """A small defect on a large image keeps its error: the blur does not grow past one pixel."""
+    image = np.full((1, 112, 112, 1), 0.5, dtype=np.float32)
+    image[0, ::2] = 0.0  # stripes, so the image has contrast
+    defect = image.copy()
+    defect[0, 50:52, 50:52] += 0.5
+    plain = float(np.square(image - defect).sum())
+    contrast = 0.5 * (image.var() + defect.var())
+    blurred = float(relative_image_errors(image, defect, 1e-6).sum()) * contrast
+    assert blurred > 0.2 * plain  # a quarter at one pixel; 2 % at the 4 pixels of 112 / 28
