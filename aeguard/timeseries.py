@@ -491,8 +491,8 @@ def describe_intervals(intervals, scores, feature_errors, columns, index=None, n
         ``start``, ``end``, ``n_rows`` (rows from start to end, including
         short gaps merged into the interval), ``n_flagged`` (of those, rows
         flagged), ``peak_score``, ``peak_at``, ``top_columns`` (ranked by
-        summed error over the interval, most important first,
-        comma-separated) and ``is_open`` (the interval runs to the last row,
+        each column's peak error in the interval, :func:`columns_by_peak`,
+        most important first, comma-separated) and ``is_open`` (the interval runs to the last row,
         so the anomaly had not ended when the data did).
     """
     n_rows = len(scores)

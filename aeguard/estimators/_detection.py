@@ -42,7 +42,8 @@ class Detection:
         positions), ``n_rows`` (rows from start to end, flagged or in a
         short gap between flagged rows), ``n_flagged`` (rows
         flagged), ``peak_score``, ``peak_at``, ``top_columns`` (the columns
-        with the largest summed errors over the interval) and ``is_open``
+        with the largest peak errors in the interval, the first being the
+        column behind ``peak_score``) and ``is_open``
         (the interval runs to the last row: the anomaly had not ended when
         the data did).
     index : pandas.Index or None

@@ -158,14 +158,15 @@ class AEDetector(
     and a column reconstructed precisely in training counts when it is not.
     So does a value that a discrete column takes in fewer than a tenth of
     the training rows: such a column's scale is set by its common values, and
-    its rare value dominates the score of the rows that hold it. For images, the residual (image minus
-    reconstruction) is blurred with a Gaussian of 1/28 of the shorter side,
-    at most one pixel (one pixel on 28 x 28 images), squared, and divided by the
-    image's contrast (the mean of its and its reconstruction's pixel
-    variance): a stroke drawn a pixel aside costs less than a missing one,
-    and an image with much ink is not anomalous for having more to
-    reconstruct. Scoring is a pure function of the fitted detector and the
-    batch: chunked scoring equals scoring at once.
+    its rare value dominates the score of the rows that hold it. For images,
+    the residual (image minus reconstruction) is blurred with a Gaussian of
+    1/28 of the shorter side, at most one pixel (one pixel on 28 x 28
+    images), squared, and divided by the image's contrast (the mean of its
+    and its reconstruction's pixel variance): a stroke drawn a pixel aside
+    costs less than a missing one, and an image with much ink is not
+    anomalous for having more to reconstruct. Scoring is a pure function of
+    the fitted detector and the batch: chunked scoring equals scoring at
+    once.
 
     Examples
     --------
@@ -245,9 +246,7 @@ class AEDetector(
         self.error_scale_ = self.contrast_floor_ = None
         if self._fitted_on_images():
             images, rec = self._as_images(Xs), self._as_images(forward(self.model_, Xs))
-            contrast = image_contrast(images, rec)
-            positive = contrast[contrast > 0]
-            self.contrast_floor_ = MIN_ERROR_SCALE * float(np.median(positive)) if positive.size else 1.0
+            self.contrast_floor_ = relative_floor(image_contrast(images, rec))
             errors = relative_image_errors(images, rec, self.contrast_floor_)
         else:
             errors = self._squared_errors(Xs)
@@ -452,9 +451,10 @@ def relative_image_errors(images, reconstructions, floor):
 
     The residual ``images - reconstructions`` is blurred in the two spatial
     axes with a Gaussian of ``BLUR_FRACTION`` times the shorter side, at
-    most ``MAX_BLUR`` pixels (zero beyond the border), so a stroke drawn a pixel aside costs less than a
-    stroke that is missing; it is squared and divided by the image's contrast
-    (:func:`image_contrast`, at least ``floor``), so an image with much ink
+    most ``MAX_BLUR`` pixels (zero beyond the border), so a stroke drawn a
+    pixel aside costs less than a stroke that is missing; it is squared and
+    divided by the image's contrast (:func:`image_contrast`, at least
+    ``floor``), so an image with much ink
     is not anomalous for having more to reconstruct.
 
     Returns
@@ -487,6 +487,13 @@ def error_scales(errors):
         scale (1 when every training error is 0).
     """
     scale = np.quantile(errors, ERROR_SCALE_QUANTILE, axis=0).astype(np.float64)
-    positive = scale[scale > 0]
-    floor = MIN_ERROR_SCALE * float(np.median(positive)) if positive.size else 1.0
-    return np.maximum(scale, floor).astype(np.float32)
+    return np.maximum(scale, relative_floor(scale)).astype(np.float32)
+
+
+def relative_floor(values):
+    """``MIN_ERROR_SCALE`` times the median of the positive ``values`` (1.0 if none is positive).
+
+    The smallest error scale, or image contrast, that errors are divided by.
+    """
+    positive = values[values > 0]
+    return MIN_ERROR_SCALE * float(np.median(positive)) if positive.size else 1.0
