@@ -85,3 +85,43 @@ def format_table(table, formats) -> str:
         if f is not None:
             shown[col] = ["" if pd.isna(v) else f.format(v) for v in table[col]]
     return shown.to_string()
+
+
+def timed_fit_score(name, est, score, X_train, X_test):
+    """Fit ``est`` on X_train and score X_test with ``score(est, X_test)``, timing each.
+
+    Returns ``(scores, fit_s, score_s)``: the scores as float64, checked to be one finite
+    value per test row (a ValueError naming ``name`` otherwise), and the wall seconds
+    (``time.perf_counter``) of the fit and of the scoring.
+    """
+    import time
+
+    import numpy as np
+
+    t0 = time.perf_counter()
+    est.fit(X_train)
+    t1 = time.perf_counter()
+    scores = score(est, X_test)
+    t2 = time.perf_counter()
+    scores = np.asarray(scores, dtype=np.float64)
+    if scores.shape != (len(X_test),):
+        raise ValueError(f"{name}: scores have shape {scores.shape}, expected ({len(X_test)},)")
+    if not np.all(np.isfinite(scores)):
+        raise ValueError(f"{name}: {np.sum(~np.isfinite(scores))} non-finite scores")
+    return scores, t1 - t0, t2 - t1
+
+
+def write_flat_csv(table, path, *, index_name=None, float_format=None) -> None:
+    """Write a table with two-level columns as CSV with flat ``a_b`` headers, atomically.
+
+    Spaces in the headers become underscores; nothing is left half-written if it fails.
+    """
+    from pathlib import Path
+
+    from aeguard._files import atomic_write
+
+    flat = table.copy()
+    flat.columns = [f"{a}_{b}".replace(" ", "_") for a, b in table.columns]
+    if index_name is not None:
+        flat.index.name = index_name
+    atomic_write(Path(path), lambda fh: flat.to_csv(fh, float_format=float_format), mode="w")

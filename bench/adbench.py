@@ -43,13 +43,12 @@ import logging
 import os
 import re
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
-from _common import comma_list, environment_lines, format_table
+from _common import comma_list, environment_lines, format_table, timed_fit_score, write_flat_csv
 
 logger = logging.getLogger("adbench")
 
@@ -210,22 +209,13 @@ def run_method(method: Method, X_train: np.ndarray, X_test: np.ndarray, y_test: 
     """Fit ``method`` on X_train (no labels), score X_test; AUROC, AP and seconds."""
     from sklearn.metrics import average_precision_score, roc_auc_score
 
-    est = method.build(seed)
-    t0 = time.perf_counter()
-    est.fit(X_train)
-    t1 = time.perf_counter()
-    scores = method.score(est, X_test)
-    t2 = time.perf_counter()
-    scores = np.asarray(scores, dtype=np.float64)
-    if scores.shape != (len(X_test),):
-        raise ValueError(f"{method.name}: scores have shape {scores.shape}, expected ({len(X_test)},)")
-    if not np.all(np.isfinite(scores)):
-        raise ValueError(f"{method.name}: {np.sum(~np.isfinite(scores))} non-finite scores")
+    scores, fit_s, score_s = timed_fit_score(method.name, method.build(seed), method.score,
+                                             X_train, X_test)
     return {
         "AUROC": float(roc_auc_score(y_test, scores)),
         "AP": float(average_precision_score(y_test, scores)),
-        "fit_s": t1 - t0,
-        "score_s": t2 - t1,
+        "fit_s": fit_s,
+        "score_s": score_s,
     }
 
 
@@ -280,12 +270,7 @@ _FORMATS = {"n": "{:.0f}", "d": "{:.0f}", "anom%": "{:.1f}", "AUROC": "{:.4f}", 
 
 def write_csv(table, path: Path) -> None:
     """Write the numeric table with flat ``method_metric`` headers, atomically."""
-    from aeguard._files import atomic_write
-
-    flat = table.copy()
-    flat.columns = [f"{a}_{b}" for a, b in table.columns]
-    flat.index.name = "dataset"
-    atomic_write(Path(path), lambda fh: flat.to_csv(fh, float_format="%.6g"), mode="w")
+    write_flat_csv(table, path, index_name="dataset", float_format="%.6g")
 
 
 # --------------------------------------------------------------------------- main

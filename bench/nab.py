@@ -85,7 +85,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
-from _common import environment_lines, format_table
+from _common import environment_lines, format_table, write_flat_csv
 
 logger = logging.getLogger("nab")
 
@@ -354,11 +354,7 @@ _FORMATS = {"score": "{:.2f}", "threshold": "{:.6g}", "FP rows": "{:.0f}", "rows
 
 def write_csv(table, path: Path) -> None:
     """Write the profile x method table with flat ``method_column`` headers, atomically."""
-    from aeguard._files import atomic_write
-
-    flat = table.copy()
-    flat.columns = [f"{a}_{b}".replace(" ", "_") for a, b in table.columns]
-    atomic_write(Path(path), lambda fh: flat.to_csv(fh), mode="w")
+    write_flat_csv(table, path)
 
 
 # --------------------------------------------------------------------------- main

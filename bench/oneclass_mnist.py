@@ -55,7 +55,6 @@ import ast
 import logging
 import os
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -63,7 +62,9 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import comma_list, environment_lines, format_table  # noqa: E402
+from _common import (  # noqa: E402
+    comma_list, environment_lines, format_table, timed_fit_score, write_flat_csv,
+)
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 logger = logging.getLogger("oneclass_mnist")
@@ -181,18 +182,8 @@ def run_method(method: Method, train: np.ndarray, test: np.ndarray, y_test: np.n
 
     X_train, X_test = method.prepare(train), method.prepare(test)
     est = method.build(seed)
-    t0 = time.perf_counter()
-    est.fit(X_train)
-    t1 = time.perf_counter()
-    scores = method.score(est, X_test)
-    t2 = time.perf_counter()
-    scores = np.asarray(scores, dtype=np.float64)
-    if scores.shape != (len(X_test),):
-        raise ValueError(f"{method.name}: scores have shape {scores.shape}, expected ({len(X_test)},)")
-    if not np.all(np.isfinite(scores)):
-        raise ValueError(f"{method.name}: {np.sum(~np.isfinite(scores))} non-finite scores")
-    result = {"AUROC": float(roc_auc_score(y_test, scores)), "fit_s": t1 - t0,
-              "score_s": t2 - t1}
+    scores, fit_s, score_s = timed_fit_score(method.name, est, method.score, X_train, X_test)
+    result = {"AUROC": float(roc_auc_score(y_test, scores)), "fit_s": fit_s, "score_s": score_s}
     if hasattr(est, "n_epochs_"):
         result["epochs"] = float(est.n_epochs_)
     return result
@@ -251,11 +242,7 @@ def build_table(digits, n_train, results, methods):
 
 def write_csv(table, path: Path) -> None:
     """Write the numeric table with flat ``method_metric`` headers, atomically."""
-    from aeguard._files import atomic_write
-
-    flat = table.copy()
-    flat.columns = [f"{a}_{b}" for a, b in table.columns]
-    atomic_write(Path(path), lambda fh: flat.to_csv(fh, float_format="%.6g"), mode="w")
+    write_flat_csv(table, path, float_format="%.6g")
 
 
 # --------------------------------------------------------------------------- main
