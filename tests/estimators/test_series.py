@@ -95,7 +95,10 @@ def test_series_scoring_is_online(fitted, series):
     """A row's score depends only on rows up to it: truncating the future changes nothing."""
     full = fitted.score_samples(series)
     for end in (fitted.window_ + 5, 2230, 2600):
-        np.testing.assert_array_equal(fitted.score_samples(series.iloc[:end]), full[:end])
+        # Equal to float32 rounding: the network's kernels may round a window's
+        # output differently when it is computed in a batch of another size.
+        np.testing.assert_allclose(fitted.score_samples(series.iloc[:end]), full[:end],
+                                   rtol=1e-5, atol=0)
 
 
 def test_series_no_intervals_is_an_empty_typed_frame(fitted, series):
@@ -205,7 +208,7 @@ def test_series_smoothing_covers_an_intermittent_fault():
     assert plain_flags[fault].mean() < 0.6  # row by row, the fault flickers
     assert smooth_flags[fault].mean() > 0.8
     assert smooth_flags[normal].mean() <= plain.detect(series).is_anomaly[normal].mean() + 0.005
-    np.testing.assert_array_equal(smooth.score_samples(series.iloc[:2550]), scores[:2550])
+    np.testing.assert_allclose(smooth.score_samples(series.iloc[:2550]), scores[:2550], rtol=1e-5)
     smooth.set_params(smoothing=1)
     np.testing.assert_array_equal(smooth.score_samples(series), scores)
     loaded = pickle.loads(pickle.dumps(smooth))
