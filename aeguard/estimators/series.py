@@ -354,7 +354,11 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
         self._train_network(windows, windows, rng, seed)
         self.adapt_seed_ = seed + 1
 
-        errors = self._reconstruction_errors(Xs)
+        self._fit_scoring(Xs, self._reconstruction_errors(Xs))
+        return self
+
+    def _fit_scoring(self, Xs, errors):
+        """Learn the score's units and alarm levels from the training part's errors."""
         self.level_scale_ = _error_scale(errors)
         self.spread_reference_ = timeseries.mean_squared_steps(Xs)
         log_ratio = timeseries.spread_log_ratio(Xs, SPREAD_ROWS, self.spread_reference_)
@@ -375,7 +379,6 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
             self.threshold_ = float(np.quantile(train_scores, 1 - self.contamination))
         else:
             self.threshold_ = 1.0
-        return self
 
     def _n_train_rows(self, n_rows):
         if self.train_size is None:
@@ -659,9 +662,7 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
             threshold, rule = self.threshold_, self._threshold_rule()
         else:
             threshold, rule = float(threshold), "given by the caller"
-        recent = timeseries.trailing_mean(raw[:, None], STAY_ROWS)[:, 0]
-        flags = timeseries.held_alarms(scores > threshold, recent > self.stay_threshold_,
-                                       max_quiet=LEVEL_WINDOW)
+        flags = self._alarms(scores, raw, threshold)
         names = column_names(self)
         index = index_of(X)
         gap = self.window_ // 4 if max_gap is None else max_gap
@@ -674,6 +675,12 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
             top_columns=top_columns(errors, names), threshold=threshold, threshold_rule=rule,
             intervals=intervals, index=index,
         )
+
+    def _alarms(self, scores, raw, threshold):
+        """Rows in an alarm: opened above ``threshold``, held while the recent mean stays high."""
+        recent = timeseries.trailing_mean(raw[:, None], STAY_ROWS)[:, 0]
+        return timeseries.held_alarms(scores > threshold, recent > self.stay_threshold_,
+                                      max_quiet=LEVEL_WINDOW)
 
     def _threshold_rule(self):
         if self.contamination is not None:
