@@ -18,25 +18,31 @@ Methods:
 
 1. ``raw``: exact kNN (scikit-learn ``NearestNeighbors``, euclidean, brute force) on the
    784 raw pixels, stored as float32;
-2. ``pca32``: exact kNN on 32 PCA components fitted on the gallery;
+2. ``pca32`` (or ``pcaN`` for any N): exact kNN on N PCA components fitted on the gallery;
 3. ``aeguard``: a convolutional ``AEDetector`` (latent_dim 32, trim_fraction 0, ``--epochs``)
    fitted on the gallery; ``kneighbors`` with the exact backend;
 4. ``aeguard-faiss``: the same model, ``index(backend="faiss")`` (IVF-Flat, approximate);
-5. ``aeguard-cosine``: the same model, exact backend, ``metric="cosine"``.
+5. ``aeguard-cosine``: the same model, exact backend, ``metric="cosine"``;
+6. ``aeguard-default`` (asked for by name): ``AEDetector(random_state=seed)`` at its defaults
+   (its own code width and training length), exact backend.
 
-Targets (issue 5): aeguard p@10 >= raw's with an index >= 20x smaller and queries >= 10x faster;
-the faiss backend keeps >= 99 % of the exact backend's p@10 and is faster than it.
+Targets: aeguard p@10 >= raw's with an index >= 20x smaller and queries >= 10x faster; the
+faiss backend keeps >= 99 % of the exact backend's p@10 and is faster than it; the default
+code's p@10 above that of a PCA code twice its width, on a 30,000-image gallery and 2,000
+queries (``--gallery 30000 --queries 2000 --methods pca16,pca32,aeguard-default``).
 
 Run from the repository root (needs ``pip install -e ".[bench]"`` for faiss)::
 
     python bench/retrieval.py
     python bench/retrieval.py --epochs 5 --methods raw,aeguard
+    python bench/retrieval.py --gallery 30000 --queries 2000 --methods pca16,pca32,aeguard-default
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -58,8 +64,24 @@ def parse_args(argv=None):
     parser.add_argument("--methods", type=comma_list, default=METHODS)
     parser.add_argument("--epochs", type=int, default=10, help="autoencoder training epochs")
     parser.add_argument("--latent-dim", type=int, default=32)
+    parser.add_argument("--gallery", type=int, default=60_000,
+                        help="gallery images, drawn at random from the 60,000 training images")
+    parser.add_argument("--queries", type=int, default=10_000,
+                        help="queries, drawn at random from the 10,000 test images")
     parser.add_argument("--seed", type=int, default=0)
     return parser.parse_args(argv)
+
+
+def known_method(name):
+    return name in METHODS or name == "aeguard-default" or re.fullmatch(r"pca[1-9][0-9]*", name)
+
+
+def subset(images, labels, n, rng):
+    """``n`` of the images and their labels at random (all of them, in order, when n covers them)."""
+    if n >= len(images):
+        return images, labels
+    keep = np.sort(rng.choice(len(images), n, replace=False))
+    return images[keep], labels[keep]
 
 
 def precision_at_k(indices, gallery_labels, query_labels):
@@ -84,8 +106,9 @@ def run_sklearn(method, gallery, queries, seed):
     flat_g = gallery.reshape(len(gallery), -1)
     flat_q = queries.reshape(len(queries), -1)
     fit_s = 0.0
-    if method == "pca32":
-        pca, fit_s = timed(lambda: PCA(n_components=32, random_state=seed).fit(flat_g))
+    if method.startswith("pca"):
+        width = int(method[3:])
+        pca, fit_s = timed(lambda: PCA(n_components=width, random_state=seed).fit(flat_g))
 
         def project(X):
             return pca.transform(X).astype(np.float32)
@@ -102,11 +125,14 @@ def run_sklearn(method, gallery, queries, seed):
                      "search_s": search_s, "index_bytes": sklearn_index_bytes(nn)}
 
 
-def fit_autoencoder(gallery, args):
+def fit_autoencoder(gallery, args, default=False):
     from aeguard import AEDetector
 
-    det = AEDetector(architecture="conv2d", latent_dim=args.latent_dim, epochs=args.epochs,
-                     trim_fraction=0, random_state=args.seed, verbose=2)
+    if default:
+        det = AEDetector(random_state=args.seed, verbose=2)
+    else:
+        det = AEDetector(architecture="conv2d", latent_dim=args.latent_dim, epochs=args.epochs,
+                         trim_fraction=0, random_state=args.seed, verbose=2)
     _, fit_s = timed(lambda: det.fit(gallery))
     return det, fit_s
 
@@ -125,9 +151,13 @@ def run_aeguard(det, method, gallery, queries):
 
 def main(argv=None):
     args = parse_args(argv)
-    unknown = set(args.methods) - set(METHODS)
+    unknown = [m for m in args.methods if not known_method(m)]
     if unknown:
-        print(f"error: unknown methods {sorted(unknown)}; choose from {METHODS}", file=sys.stderr)
+        print(f"error: unknown methods {unknown}; choose from {METHODS}, aeguard-default "
+              "or pcaN", file=sys.stderr)
+        return 2
+    if args.gallery < K or args.queries < 1:
+        print(f"error: need at least {K} gallery images and 1 query", file=sys.stderr)
         return 2
     from aeguard.datasets import load_mnist
 
@@ -137,20 +167,30 @@ def main(argv=None):
     except (FileNotFoundError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    rng = np.random.default_rng(args.seed)
+    train, train_y = subset(train, train_y, args.gallery, rng)
+    test, test_y = subset(test, test_y, args.queries, rng)
     gallery = (train / 255.0).astype(np.float32)
     queries = (test / 255.0).astype(np.float32)
 
-    print("# bench/retrieval.py: MNIST, gallery 60,000 training images, 10,000 test queries, k=10")
+    print(f"# bench/retrieval.py: MNIST, gallery {len(gallery):,} training images, "
+          f"{len(queries):,} test queries, k=10")
     for line in environment_lines([("faiss-cpu", "faiss-cpu")]):
         print("# " + line)
     print(f"# aeguard: conv AEDetector, latent_dim {args.latent_dim}, epochs {args.epochs}, "
-          f"trim_fraction 0, seed {args.seed}")
+          f"trim_fraction 0, seed {args.seed}; aeguard-default: AEDetector(random_state="
+          f"{args.seed}) at its defaults")
     print()
 
     rows = {}
     det = None
     for method in args.methods:
-        if method.startswith("aeguard"):
+        if method == "aeguard-default":
+            default_det, fit_s = fit_autoencoder(gallery, args, default=True)
+            indices, stats = run_aeguard(default_det, method, gallery, queries)
+            stats["fit_s"] = fit_s
+            default_width = default_det.latent_dim_
+        elif method.startswith("aeguard"):
             if det is None:
                 det, ae_fit_s = fit_autoencoder(gallery, args)
             indices, stats = run_aeguard(det, method, gallery, queries)
@@ -176,6 +216,11 @@ def main(argv=None):
         print(f"aeguard vs raw: p@10 {ae['p@10']:.4f} vs {raw['p@10']:.4f} (target >=); index "
               f"{raw['index_bytes'] / ae['index_bytes']:.1f}x smaller (target >= 20x); queries "
               f"{raw['query_s'] / ae['query_s']:.1f}x faster (target >= 10x)")
+    if "aeguard-default" in rows and f"pca{2 * default_width}" in rows:
+        ae, pca = rows["aeguard-default"], rows[f"pca{2 * default_width}"]
+        print(f"default code (width {default_width}) vs PCA-{2 * default_width}: p@10 "
+              f"{ae['p@10']:.4f} vs {pca['p@10']:.4f} (target: above; "
+              f"{'met' if ae['p@10'] > pca['p@10'] else 'not met'})")
     if "aeguard" in rows and "aeguard-faiss" in rows:
         ae, fa = rows["aeguard"], rows["aeguard-faiss"]
         print(f"faiss vs exact: p@10 kept {100 * fa['p@10'] / ae['p@10']:.2f} % (target >= 99 %); "
