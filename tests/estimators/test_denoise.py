@@ -117,7 +117,8 @@ def test_chunked_and_reloaded_models_denoise_identically(supervised_images, nois
     X = noisy_digits[1][:300]
     whole = supervised_images.transform(X)
     parts = np.concatenate([supervised_images.transform(X[i : i + 70]) for i in range(0, 300, 70)])
-    np.testing.assert_array_equal(whole, parts)
+    # To float32 rounding: kernels may round differently in a batch of another size.
+    np.testing.assert_allclose(whole, parts, rtol=1e-5, atol=1e-6)
     aeguard.save(supervised_images, tmp_path / "den.aeg")
     for copy in (aeguard.load(tmp_path / "den.aeg"), pickle.loads(pickle.dumps(supervised_images))):
         np.testing.assert_array_equal(copy.transform(X), whole)

@@ -16,9 +16,15 @@ ORDER = "a row's score depends on the rows before it (sliding windows over a tim
 # X's shape; these checks call score with a 1-D vector of labels.
 CLEAN_Y = "Denoiser.score(X, y) takes the clean version of X (X's shape), not a label vector"
 
+# The check compares scores of reordered rows to rtol 1e-7; on some CPUs the network's
+# kernels round a row differently in another position of the batch (seen: 1 of 20 rows,
+# 1.3e-7 relative). The chunked-scoring tests check the same property to rtol 1e-5.
+ROUNDING = "scores of reordered rows agree to float32 rounding, not to rtol 1e-7, on some CPUs"
+
 EXPECTED_FAILED = {
     "AEDetector": {"check_outliers_train": SIGN},
-    "VAEDetector": {"check_outliers_train": SIGN},
+    "VAEDetector": {"check_outliers_train": SIGN,
+                    "check_methods_sample_order_invariance": ROUNDING},
     "Denoiser": {"check_fit_score_takes_y": CLEAN_Y, "check_pipeline_consistency": CLEAN_Y},
     "SeriesDetector": {
         "check_outliers_train": SIGN,

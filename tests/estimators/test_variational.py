@@ -200,7 +200,8 @@ def test_scoring_in_chunks_equals_scoring_at_once(cvae):
         X, y = images[:301], labels[:301]
         whole = det.score_samples(X, y)
         parts = [det.score_samples(X[i : i + 97], y[i : i + 97]) for i in range(0, 301, 97)]
-        assert np.array_equal(whole, np.concatenate(parts))
+        # To float32 rounding: kernels may round differently in a batch of another size.
+        np.testing.assert_allclose(np.concatenate(parts), whole, rtol=1e-5)
     assert vae.score_samples(images[:0], labels[:0]).shape == (0,)
 
 
