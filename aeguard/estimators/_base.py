@@ -401,8 +401,14 @@ class BaseAutoencoder(KerasStateMixin, BaseEstimator):
         errors : ndarray of shape (n_samples, n_features) or X's image shape
             Squared errors in the preprocessed scale; higher = more anomalous.
         """
+        return self._errors_and_feature_scores(X)[1]
+
+    def _errors_and_feature_scores(self, X):
+        """One pass of the network: the per-row errors scores average (float32, one row per
+        sample) and the same errors as :meth:`feature_scores` returns them (X's shape, float64)."""
         shape = given_shape(X)
-        return self._squared_errors(self._scaled(X)).reshape(shape).astype(np.float64)
+        errors = self._squared_errors(self._scaled(X))
+        return errors, errors.reshape(shape).astype(np.float64)
 
     @property
     def _n_features_out(self):

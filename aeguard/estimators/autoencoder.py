@@ -8,7 +8,7 @@ from sklearn.base import ClassNamePrefixFeaturesOutMixin, OutlierMixin, Transfor
 from sklearn.utils.validation import check_is_fitted
 
 from ..retrieval import NeighborsMixin
-from ._base import COMMON_CONSTRAINTS, BaseAutoencoder, _channel_last, given_shape
+from ._base import COMMON_CONSTRAINTS, BaseAutoencoder, _channel_last
 from ._detection import Detection, column_names, index_of, quantile_rule, top_columns
 from ._params import Interval, Options
 
@@ -378,10 +378,8 @@ class AEDetector(
         """
         from ..networks.training import mean_per_row
 
-        shape = given_shape(X)
-        errors = self._squared_errors(self._scaled(X))  # one pass of the network for both
-        return self._detection(X, mean_per_row(errors), errors.reshape(shape).astype(np.float64),
-                               threshold)
+        errors, feature_scores = self._errors_and_feature_scores(X)
+        return self._detection(X, mean_per_row(errors), feature_scores, threshold)
 
     def _detection(self, X, scores, errors, threshold):
         """The :class:`Detection` of already computed scores and feature scores."""
