@@ -14,6 +14,8 @@ _PUBLIC = {
     "AEDetector": "aeguard.estimators.autoencoder",
     "Denoiser": "aeguard.estimators.denoise",
     "Detection": "aeguard.estimators._detection",
+    "FleetDetection": "aeguard.estimators.fleet",
+    "FleetDetector": "aeguard.estimators.fleet",
     "SeriesDetector": "aeguard.estimators.series",
     "VAEDetector": "aeguard.estimators.variational",
     "load": "aeguard.persistence",

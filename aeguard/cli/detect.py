@@ -283,6 +283,17 @@ def detect(
             show_default=False,
         ),
     ] = None,
+    group_by: Annotated[
+        Optional[str],
+        typer.Option(
+            "--group-by", metavar="COLUMN",
+            help="Column naming each row's asset (machine, pump, ...): the file holds a fleet. "
+            "Each asset's rows are scored on their own, by a detector fitted on them (or by "
+            "--model, shared by all), and the summary ranks the assets, the most anomalous "
+            "first. An asset too short to score is reported, not fatal.",
+            show_default=False,
+        ),
+    ] = None,
     json_summary: Annotated[
         bool,
         typer.Option("--json", metavar="", help="Print the summary as JSON on stdout."),
@@ -341,24 +352,39 @@ def detect(
     }
     _check_options(model=model, training=training, contamination=contamination,
                    threshold=threshold, dayfirst=dayfirst, time_format=time_format)
+    if group_by is not None:
+        _check_fleet_options({"--plot": plot, "--report": report, "--save-model": save_model,
+                              "--train-until": train_until})
     table = read_table(file, decimal=None if decimal is None else decimal.value)
     output = output if output is not None else default_output_path(file)
     _check_targets(file, output, save_model, plot, report, force=force)
     detector = _load_detector(model) if model is not None else None
-    time_col = _choose_path(table.frame, detector, window, time_column,
+    group_col = _group_column(table.frame, group_by, time_column)
+    frame = table.frame if group_col is None else table.frame.drop(columns=[group_col])
+    time_col = _choose_path(frame, detector, window, time_column,
                             partial(find_time_column, time_format=time_format))
     time_options = {f"--{'day' if dayfirst else 'month'}first": dayfirst,
                     "--time-format": time_format,
                     "--order time": True if order is OutputOrder.time else None}
+    exclude = {time_col: "time column"} if time_col not in (None, False) else {}
+    if group_col is not None:
+        exclude[group_col] = "asset column"
     selection = select_features(
         table.frame,
         _split_columns(columns) if columns is not None else None,
         required=_model_features(detector),
-        exclude=[time_col] if time_col is not None else (),
+        exclude=exclude,
     )
     common = dict(detector=detector, epochs="auto" if epochs is None else epochs,
                   seed=0 if seed is None else seed, quiet=quiet, model_path=model,
                   threshold=threshold)
+    if group_col is not None:
+        _detect_fleet(table, selection, group_col, time_col, output=output, order=order,
+                      json_summary=json_summary, dayfirst=dayfirst, time_format=time_format,
+                      options=dict(train_size=train_rows, window=window, network=network,
+                                   smoothing=smoothing, adapt=adapt,
+                                   contamination=contamination), **common)
+        return
     if time_col is False:
         series_options = {"--plot": plot, "--smoothing": smoothing, "--network": network,
                           "--adapt": adapt, **time_options}
@@ -403,7 +429,80 @@ def detect(
         echo(format_summary(table, selection, run, **files))
 
 
+def _detect_fleet(table, selection, group_col, time_col, *, output, order, json_summary,
+                  dayfirst, time_format, options, detector, epochs, seed, quiet, model_path,
+                  threshold):
+    """The fleet path (``--group-by``): each asset scored on its own, the assets ranked."""
+    from .fleet import fleet_summary_dict, format_fleet_summary, prepare_fleet, run_fleet
+    from .tables import check_finite, write_scores
+
+    is_series = time_col is not False
+    if not is_series:
+        check_finite(table.frame, selection.features)
+        series_only = {"network": "--network", "smoothing": "--smoothing", "adapt": "--adapt",
+                       "train_size": "--train-rows"}
+        for key, option in series_only.items():
+            if options[key] is not None:
+                raise InputError(f"{option} needs a time series; "
+                                 + _why_tabular(detector, options["window"]))
+    prepared, positions, notes, unprepared = prepare_fleet(
+        table.frame, selection.features, group_col, time_col if is_series else False,
+        dayfirst=dayfirst, time_format=time_format)
+    template = None
+    if detector is None:
+        template = (_new_series_detector(**options, epochs=epochs, seed=seed, verbose=0)
+                    if is_series else
+                    _new_table_detector(0.1 if options["contamination"] is None
+                                        else options["contamination"], epochs, seed, verbose=0))
+    elif options["adapt"] is not None:
+        detector.set_params(adapt=options["adapt"])
+    if detector is not None and not hasattr(detector, "feature_names_in_"):
+        raise InputError("the model was fitted without column names; --group-by needs a model "
+                         "saved from a file (aeguard detect --save-model)")
+    run = run_fleet(prepared, positions, group_by=group_col, template=template,
+                    detector=detector, threshold=threshold,
+                    time_column=time_col if is_series else None, is_series=is_series,
+                    notes=notes, unprepared=unprepared, model_path=model_path, quiet=quiet)
+    in_time_order = order is OutputOrder.time
+    write_scores(table, output, run.output_columns(), order=positions if in_time_order else None)
+    echo = partial(typer.echo, err=is_stdio(output))
+    if json_summary:
+        echo(json.dumps(fleet_summary_dict(table, selection, run, output=output,
+                                           in_time_order=in_time_order), indent=1, default=str))
+    elif not quiet:
+        echo(format_fleet_summary(table, selection, run, output=output,
+                                  in_time_order=in_time_order))
+
+
 # ----------------------------------------------------------------- helpers
+def _check_fleet_options(options):
+    """Reject what --group-by does not combine with: each draws or saves one detector."""
+    for option, value in options.items():
+        if value is None:
+            continue
+        if option == "--train-until":
+            raise InputError("--train-until cannot be used with --group-by: assets start at "
+                             "different times; use --train-rows (each asset's first rows)")
+        raise InputError(f"{option} cannot be used with --group-by: it is for one detector, "
+                         "and each asset has its own; score one asset's rows alone for it")
+
+
+def _group_column(frame, group_by, time_column):
+    """The asset column named by --group-by (None without it), checked against the table."""
+    if group_by is None:
+        return None
+    from .tables import _resolve_column
+
+    try:
+        name = _resolve_column(group_by, [str(c) for c in frame.columns])
+    except InputError as error:
+        raise InputError(f"--group-by: {error}") from None
+    if time_column is not None and time_column.strip() == name.strip():
+        raise InputError(f"--group-by and --time-column both name {name!r}; the asset column "
+                         "says which machine a row is from, the time column when")
+    return name
+
+
 def _check_options(*, model, training, contamination, threshold, dayfirst, time_format):
     """Reject option combinations before any slow work (ranges are declared on the options)."""
     if model is not None:
@@ -536,11 +635,8 @@ def _matched(X, detector):
 
 def _run_tabular(X, *, detector, contamination, threshold, epochs, seed, quiet, model_path):
     """The tabular path: fit an AEDetector on X (unless one is given) and detect on every row."""
-    from ..estimators.autoencoder import AEDetector
-
     if detector is None:
-        detector = AEDetector(contamination=contamination, epochs=epochs, random_state=seed,
-                              verbose=_progress(quiet))
+        detector = _new_table_detector(contamination, epochs, seed, verbose=_progress(quiet))
         start_backend()
         detector.fit(X)
     result = detector.detect(_matched(X, detector), threshold=threshold)
@@ -551,16 +647,12 @@ def _run_tabular(X, *, detector, contamination, threshold, epochs, seed, quiet, 
 def _run_series(series, *, detector, train_size, window, network, smoothing, adapt,
                 contamination, threshold, epochs, seed, quiet, model_path):
     """The time-series path: fit a SeriesDetector (unless one is given) and detect on the series."""
-    from ..estimators.series import SeriesDetector
-
     X = series.frame
     if detector is None:
-        detector = SeriesDetector(
-            window="auto" if window is None else window, model=network or "conv",
-            smoothing=1 if smoothing is None else smoothing, adapt=adapt,
-            train_size=train_size, contamination=contamination, epochs=epochs,
-            random_state=seed, verbose=_progress(quiet),
-        )
+        detector = _new_series_detector(train_size=train_size, window=window, network=network,
+                                        smoothing=smoothing, adapt=adapt,
+                                        contamination=contamination, epochs=epochs, seed=seed,
+                                        verbose=_progress(quiet))
         start_backend()
         detector.fit(X)
     elif adapt is not None:
@@ -571,6 +663,27 @@ def _run_series(series, *, detector, train_size, window, network, smoothing, ada
         result.index = X.index
     return Run(detector=detector, result=result, model_path=model_path, series=series,
                threshold_given=threshold is not None)
+
+
+def _new_table_detector(contamination, epochs, seed, *, verbose):
+    """The AEDetector the tabular path fits."""
+    from ..estimators.autoencoder import AEDetector
+
+    return AEDetector(contamination=contamination, epochs=epochs, random_state=seed,
+                      verbose=verbose)
+
+
+def _new_series_detector(*, train_size, window, network, smoothing, adapt, contamination,
+                         epochs, seed, verbose):
+    """The SeriesDetector the time-series path fits, from the options."""
+    from ..estimators.series import SeriesDetector
+
+    return SeriesDetector(
+        window="auto" if window is None else window, model=network or "conv",
+        smoothing=1 if smoothing is None else smoothing, adapt=adapt,
+        train_size=train_size, contamination=contamination, epochs=epochs,
+        random_state=seed, verbose=verbose,
+    )
 
 
 def _labelled(intervals, index):

@@ -312,7 +312,7 @@ def is_label_like(name):
     return any(word in LABEL_WORDS for word in words)
 
 
-def select_features(frame, columns=None, required=None, exclude=()):
+def select_features(frame, columns=None, required=None, exclude=None):
     """Choose the feature columns of a table.
 
     Without ``columns``, the features are the columns that hold numbers
@@ -331,8 +331,9 @@ def select_features(frame, columns=None, required=None, exclude=()):
     required : list of str, default=None
         The features a saved model was fitted on; all must exist, and
         ``columns``, if given, must name the same set.
-    exclude : sequence of str, default=()
-        Columns that are never features (the time column).
+    exclude : dict of str -> str, default=None
+        Columns that are never features, each with its role (``"time
+        column"``, ``"asset column"``).
 
     Returns
     -------
@@ -371,10 +372,10 @@ def select_features(frame, columns=None, required=None, exclude=()):
     for name in names:
         dtype = frame[name].dtype
         numeric = pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
-        if name in exclude:
+        if name in (exclude or {}):
             if columns is not None and name in columns:
-                raise InputError(f"column {name!r} is the time column; it cannot be a feature")
-            ignored[name] = "time column"
+                raise InputError(f"column {name!r} is the {exclude[name]}; it cannot be a feature")
+            ignored[name] = exclude[name]
         elif columns is not None:
             if name not in columns:
                 ignored[name] = not_chosen

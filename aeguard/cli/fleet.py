@@ -1,0 +1,266 @@
+"""``aeguard detect FILE.csv --group-by COLUMN``: a fleet of assets in one file.
+
+The rows are split by the asset column; each asset's rows are prepared as a
+series of their own (time order, missing values), the library's
+:class:`~aeguard.FleetDetector` fits and scores one detector per asset (or
+shares a loaded one), and this module formats the ranked summary. An asset
+that cannot be prepared or is too short for its detector is reported, not
+fatal for the others.
+"""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+
+#: Assets, intervals and notes listed in the text summary.
+SHOWN = 10
+
+
+@dataclass
+class FleetRun:
+    """One ``aeguard detect --group-by`` run.
+
+    Attributes
+    ----------
+    fleet : FleetDetector
+        The fitted fleet.
+    result : FleetDetection
+        What it found, one row per row of the prepared frame.
+    positions : ndarray of int
+        ``positions[i]``: the input row of the prepared frame's row ``i``
+        (assets one after another, each in time order).
+    group_by : str
+        The asset column.
+    time_column : str or None
+        The time column (None: each asset in file order).
+    is_series : bool
+        Whether each asset is a time series (else independent rows).
+    notes : list of str
+        What was found and repaired in the assets' rows.
+    model_path : Path or None
+        The shared model's file, or None when each asset was fitted here.
+    threshold_given : bool
+        Whether ``--threshold`` replaced the learned thresholds.
+    """
+
+    fleet: object
+    result: object
+    positions: np.ndarray
+    group_by: str
+    time_column: object
+    is_series: bool
+    notes: list = field(default_factory=list)
+    model_path: Optional[Path] = None
+    threshold_given: bool = False
+
+    def output_columns(self):
+        """The columns appended to the output file, in file order (blank for skipped assets)."""
+        result, n_rows = self.result, len(self.positions)
+        scored = ~np.isnan(result.scores)
+        scores = np.full(n_rows, np.nan)
+        flags = np.full(n_rows, "", dtype=object)
+        top = np.full(n_rows, "", dtype=object)
+        scores[self.positions] = result.scores
+        flags[self.positions] = np.where(scored, result.is_anomaly.astype(np.int8), "")
+        top[self.positions] = result.top_columns
+        return {"anomaly_score": scores, "is_anomaly": flags, "top_columns": top}
+
+
+def prepare_fleet(frame, features, group_by, time_column, *, dayfirst=None, time_format=None):
+    """Each asset's rows as its own series, one after another, with the asset column.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The table as read.
+    features : list of str
+        Its feature columns.
+    group_by : str
+        The asset column.
+    time_column : str, None or False
+        The time column; None: each asset's rows in file order; False: the
+        tabular path (rows kept as they are).
+
+    Returns
+    -------
+    prepared : DataFrame
+        The asset column and the features, assets in order of first appearance.
+    positions : ndarray of int
+        The input row of each prepared row.
+    notes : list of str
+        Per asset, what was found and repaired.
+    unprepared : dict
+        Asset -> why its rows could not be prepared (they are left out).
+    """
+    from .series_input import prepare_series
+
+    ids = frame[group_by]
+    if ids.isna().any() or (ids.astype(str).str.strip() == "").any():
+        first = int(np.flatnonzero((ids.isna() | (ids.astype(str).str.strip() == "")).to_numpy())[0])
+        raise InputError(f"the asset column {group_by!r} is empty in data row {first + 1}; "
+                         "fill it or drop that row")
+    codes, assets = pd.factorize(ids, sort=False)
+    pieces, positions, notes, unprepared = [], [], [], {}
+    for code, asset in enumerate(assets):
+        rows = np.flatnonzero(codes == code)
+        if time_column is False:
+            piece, order = frame.iloc[rows][features], np.arange(len(rows))
+        else:
+            try:
+                series = prepare_series(frame.iloc[rows], features, time_column,
+                                        dayfirst=dayfirst, time_format=time_format)
+            except InputError as error:
+                unprepared[asset] = str(error)
+                continue
+            piece, order = series.frame, series.order
+            notes += [f"{group_by} {asset}: {note}" for note in series.notes]
+        pieces.append(piece.assign(**{group_by: asset}))
+        positions.append(rows[order])
+    if not pieces:
+        raise InputError(f"no asset of {group_by!r} could be read; the first said: "
+                         f"{next(iter(unprepared.values()))}")
+    prepared = pd.concat(pieces)
+    return prepared[[group_by, *features]], np.concatenate(positions), notes, unprepared
+
+
+def run_fleet(prepared, positions, *, group_by, template, detector, threshold, time_column,
+              is_series, notes, unprepared, model_path, quiet):
+    """Fit the fleet (one clone of ``template`` per asset, or ``detector`` shared) and detect."""
+    from ..estimators.fleet import FleetDetector
+    from ._common import start_backend
+
+    shared = detector is not None
+    fleet = FleetDetector(group_by, detector if shared else template, per_asset=not shared,
+                          verbose=0 if quiet else 1)
+    start_backend()
+    try:
+        fleet.fit(prepared)
+    except ValueError as error:  # no asset could be fitted
+        raise InputError(str(error).split("\n")[0]) from None
+    result = fleet.detect(prepared, threshold=threshold)
+    for asset, why in unprepared.items():
+        result.skipped[asset] = why
+    return FleetRun(fleet=fleet, result=result, positions=positions, group_by=group_by,
+                    time_column=time_column, is_series=is_series, notes=notes,
+                    model_path=model_path, threshold_given=threshold is not None)
+
+
+# ----------------------------------------------------------------- summary
+def _assets_table(run):
+    """Every asset, ranked, with the ones that could not be read at the end."""
+    assets = run.result.assets
+    missing = [asset for asset in run.result.skipped if asset not in set(assets.asset)]
+    extra = pd.DataFrame({"asset": missing, "n_rows": 0, "n_flagged": 0, "n_intervals": 0,
+                          "peak_score": np.nan, "top_columns": "",
+                          "skipped": [run.result.skipped[a] for a in missing]})
+    return pd.concat([assets, extra], ignore_index=True) if missing else assets
+
+
+def _model_text(run):
+    detectors = list(run.fleet.detectors_.values())
+    name = type(detectors[0]).__name__
+    if run.model_path is not None:
+        return f"{name} loaded from {run.model_path}, shared by every asset"
+    network = f" ({detectors[0].model} network)" if hasattr(detectors[0], "model") else ""
+    return f"one {name}{network} per asset, each trained on that asset's rows"
+
+
+def _threshold_text(run):
+    if run.threshold_given:
+        return "given with --threshold"
+    first = next(iter(run.result.detections.values()))
+    return first.threshold_rule + ("" if run.model_path is not None else ", per asset")
+
+
+def fleet_summary_dict(table, selection, run, *, output, in_time_order):
+    """The summary as a JSON-ready dict (``--json``); see :func:`format_fleet_summary`."""
+    result = run.result
+    assets = _assets_table(run)
+    return {
+        "input": str(table.path),
+        "rows": len(run.positions),
+        "path": "fleet of time series" if run.is_series else "fleet of tables",
+        "group_by": run.group_by,
+        "time_column": run.time_column if run.is_series else None,
+        "features": list(selection.features),
+        "ignored": selection.ignored,
+        "model": _model_text(run),
+        "threshold_rule": _threshold_text(run),
+        "flagged": result.n_flagged,
+        "assets": assets.replace({np.nan: None}).to_dict(orient="records"),
+        "skipped": {str(asset): why for asset, why in result.skipped.items()},
+        "intervals": result.intervals.to_dict(orient="records"),
+        "notes": run.notes,
+        "output": str(output),
+        "output_order": "time" if in_time_order else "file",
+    }
+
+
+def format_fleet_summary(table, selection, run, *, output, in_time_order):
+    """The fleet's summary: input, assets ranked by peak score, their worst intervals, files."""
+    from .summary import _DELIMITERS, _table_lines, _written
+
+    result = run.result
+    n_rows = len(run.positions)
+    assets = _assets_table(run)
+    scored = assets[assets.skipped == ""]
+    alarmed = int((scored.n_flagged > 0).sum())
+    how = (f"each a time series in order of {run.time_column!r}" if run.is_series and
+           run.time_column is not None else
+           "each a time series in file order" if run.is_series else
+           "each a table of independent rows")
+    lines = [
+        f"input: {table.name} ({n_rows:,} rows, {table.frame.shape[1]} columns, "
+        f"{_DELIMITERS[table.delimiter]}-separated)",
+        f"features ({len(selection.features)}): {', '.join(selection.features)}",
+    ]
+    if selection.ignored:
+        lines.append("ignored ({}): {}".format(len(selection.ignored), ", ".join(
+            f"{name} ({why})" for name, why in selection.ignored.items())))
+    lines += [
+        f"fleet: {len(assets)} asset{'s' if len(assets) != 1 else ''} by {run.group_by!r}, "
+        f"{how}",
+        f"model: {_model_text(run)}",
+        f"threshold: {_threshold_text(run)}",
+        f"flagged: {result.n_flagged:,} of {n_rows:,} rows ({result.n_flagged / n_rows:.1%}), "
+        f"in {alarmed} of {len(scored)} assets scored",
+    ]
+    lines += [f"note: {note}" for note in run.notes[:SHOWN]]
+    if len(run.notes) > SHOWN:
+        lines.append(f"note: ... and {len(run.notes) - SHOWN} more (see --json)")
+    skipped = assets[assets.skipped != ""]
+    for row in skipped.head(SHOWN).itertuples():
+        lines.append(f"skipped: {run.group_by} {row.asset} ({row.n_rows} rows): {row.skipped}")
+    if len(skipped) > SHOWN:
+        lines.append(f"skipped: ... and {len(skipped) - SHOWN} more (see --json)")
+    lines += ["", f"assets by peak score{', the first ' + str(SHOWN) if len(scored) > SHOWN else ''}:"]
+    rows = [("asset", "rows", "flagged", "intervals", "peak_score", "top_columns")] + [
+        (str(r.asset), f"{r.n_rows:,}", f"{r.n_flagged:,}", f"{r.n_intervals}",
+         f"{r.peak_score:.4g}", r.top_columns)
+        for r in scored.head(SHOWN).itertuples()
+    ]
+    lines += _table_lines(rows, right_aligned={1, 2, 3, 4})
+    intervals = result.intervals
+    if run.is_series:
+        lines.append("")
+        shown = (intervals.sort_values("peak_score", ascending=False, kind="stable").head(SHOWN)
+                 if len(intervals) else intervals)
+        lines.append(f"anomalous intervals: {len(intervals)}"
+                     + (f", the {len(shown)} with the highest peaks:" if len(intervals) else ""))
+        if len(intervals):
+            rows = [("asset", "start", "end", "rows", "peak_score", "top_columns")] + [
+                (str(r.asset), str(r.start), str(r.end) + (" (open)" if r.is_open else ""),
+                 f"{r.n_rows}", f"{r.peak_score:.4g}", r.top_columns)
+                for r in shown.itertuples()
+            ]
+            lines += _table_lines(rows, right_aligned={3, 4})
+            if shown.is_open.any():
+                lines.append("  (open): still anomalous at the asset's last row")
+    order = ("rows by asset, each in time order" if in_time_order else "rows in the input's order")
+    lines += ["", f"wrote {_written(output)} ({order})"]
+    return "\n".join(lines)

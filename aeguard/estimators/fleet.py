@@ -1,0 +1,299 @@
+"""FleetDetector: one detector per asset of a fleet, scored and ranked in one call."""
+
+import sys
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, clone
+from sklearn.utils.validation import check_is_fitted
+
+#: Columns of :attr:`FleetDetection.assets`, in order.
+ASSET_COLUMNS = ("asset", "n_rows", "n_flagged", "n_intervals", "peak_score", "top_columns",
+                 "skipped")
+
+
+@dataclass
+class FleetDetection:
+    """What :meth:`FleetDetector.detect` found: per row, per interval and per asset.
+
+    Every per-row array is in the order of the rows of X; rows of a skipped
+    asset have a NaN score, are not flagged and name no column.
+
+    Attributes
+    ----------
+    scores : ndarray of shape (n_rows,)
+        Each row's score from its asset's detector (higher = more anomalous).
+    is_anomaly : ndarray of shape (n_rows,), dtype bool
+        Flagged rows.
+    top_columns : list of str
+        For each row, the columns behind its score, most important first.
+    intervals : DataFrame
+        The anomalous intervals of every asset (series detectors only;
+        empty otherwise): the columns of :attr:`aeguard.Detection.intervals`
+        after an ``asset`` column, assets in the order of :attr:`assets`.
+    assets : DataFrame
+        One row per asset, the most anomalous first: ``asset``, ``n_rows``,
+        ``n_flagged``, ``n_intervals``, ``peak_score`` (the asset's highest
+        score), ``top_columns`` (the columns behind that score) and
+        ``skipped`` (why the asset was not scored, or empty). Ranked by
+        ``peak_score``, then ``n_flagged``; skipped assets last.
+    detections : dict
+        Asset -> its :class:`aeguard.Detection`, for everything else.
+    skipped : dict
+        Asset -> why it was not scored (too few rows, no model), in words.
+    """
+
+    scores: np.ndarray
+    is_anomaly: np.ndarray
+    top_columns: list
+    intervals: pd.DataFrame
+    assets: pd.DataFrame
+    detections: dict = field(repr=False)
+    skipped: dict
+
+    @property
+    def n_flagged(self):
+        """Number of flagged rows over the fleet."""
+        return int(self.is_anomaly.sum())
+
+    def to_frame(self):
+        """Per-row results as a DataFrame: ``anomaly_score``, ``is_anomaly`` (0/1), ``top_columns``."""
+        return pd.DataFrame({
+            "anomaly_score": self.scores,
+            "is_anomaly": self.is_anomaly.astype(np.int8),
+            "top_columns": self.top_columns,
+        })
+
+
+class FleetDetector(BaseEstimator):
+    """One detector per asset: a fleet's rows in one table, split, scored and ranked.
+
+    A plant's export often holds many machines in one file, told apart by an
+    asset column. ``fit`` splits the rows by that column and fits a clone of
+    ``estimator`` on each asset's rows; ``detect`` scores each asset with its
+    own detector and ranks the assets, the most anomalous first. Each
+    asset's rows must be in time order within the table (they may be
+    interleaved with other assets' rows). An asset whose rows are too few
+    for its detector is reported in ``skipped_``, not fatal for the others.
+
+    With a :class:`aeguard.SeriesDetector`, whose scores are in units of
+    each series' own alarm level (1 is where an alarm opens, on every
+    series), peak scores compare across assets.
+
+    Parameters
+    ----------
+    group_by : str
+        The column naming each row's asset. It is not a feature.
+    estimator : estimator, default=None
+        The detector to use: anything with ``fit``, ``detect`` and
+        ``score_samples``. None: ``SeriesDetector()``.
+    per_asset : bool, default=True
+        True: a clone of ``estimator`` is fitted on each asset's rows. False:
+        ``estimator``, already fitted (e.g. loaded with :func:`aeguard.load`),
+        scores every asset, one model shared by the fleet; ``fit`` then only
+        checks it, and ``detect`` scores assets ``fit`` never saw.
+    verbose : int, default=0
+        1: a line on stderr as each asset's detector is fitted.
+
+    Attributes
+    ----------
+    detectors_ : dict
+        Asset -> its fitted detector (per_asset=False: the shared one).
+    skipped_ : dict
+        Asset -> why no detector was fitted for it, in words.
+    feature_names_in_ : ndarray of str
+        The feature columns: every column of X but ``group_by``.
+    n_features_in_ : int
+        Number of feature columns.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from aeguard import FleetDetector, SeriesDetector
+    >>> t = np.arange(600)
+    >>> wave = np.sin(2 * np.pi * t / 40)
+    >>> a = pd.DataFrame({"machine": "a", "temp": wave, "load": np.cos(2 * np.pi * t / 40)})
+    >>> b = a.assign(machine="b")
+    >>> b.loc[500:505, "load"] += 3  # a fault on machine b
+    >>> fleet = FleetDetector("machine", SeriesDetector(epochs=5, train_size=300,
+    ...                                                  random_state=0))
+    >>> X = pd.concat([a, b], ignore_index=True)
+    >>> worst = fleet.fit(X).detect(X).assets.iloc[0]
+    >>> worst.asset, worst.top_columns.split(",")[0]
+    ('b', 'load')
+    """
+
+    def __init__(self, group_by=None, estimator=None, *, per_asset=True, verbose=0):
+        self.group_by = group_by
+        self.estimator = estimator
+        self.per_asset = per_asset
+        self.verbose = verbose
+
+    def fit(self, X, y=None):
+        """Fit a detector on each asset's rows (or check the shared one).
+
+        Parameters
+        ----------
+        X : DataFrame
+            The fleet's rows: the ``group_by`` column and the feature columns.
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        groups = self._groups(X)
+        features = X.drop(columns=[self.group_by])
+        self.feature_names_in_ = np.asarray(features.columns, dtype=object)
+        self.n_features_in_ = len(self.feature_names_in_)
+        self.detectors_, self.skipped_ = {}, {}
+        if not self.per_asset:
+            if self.estimator is None:
+                raise ValueError("per_asset=False needs a fitted estimator to share; give one "
+                                 "(e.g. aeguard.load of a saved detector)")
+            check_is_fitted(self.estimator)
+            self.detectors_ = {asset: self.estimator for asset in groups}
+            return self
+        template = self._template()
+        for number, (asset, rows) in enumerate(groups.items(), start=1):
+            if self.verbose:
+                print(f"fitting asset {asset} ({number} of {len(groups)}, {len(rows):,} rows)",
+                      file=sys.stderr, flush=True)
+            detector = clone(template)
+            try:
+                detector.fit(features.iloc[rows])
+            except ValueError as error:  # too few rows for a window, and the like
+                self.skipped_[asset] = str(error)
+                continue
+            self.detectors_[asset] = detector
+        if not self.detectors_:
+            raise ValueError(
+                f"no asset of {self.group_by!r} could be fitted; the first said: "
+                f"{next(iter(self.skipped_.values()))}"
+            )
+        return self
+
+    def detect(self, X, *, threshold=None):
+        """Score every asset's rows with its detector and rank the assets.
+
+        Parameters
+        ----------
+        X : DataFrame
+            The fleet's rows, with the columns ``fit`` saw.
+        threshold : float, default=None
+            Flag rows above this score instead of each detector's ``threshold_``.
+
+        Returns
+        -------
+        detection : FleetDetection
+        """
+        check_is_fitted(self, "detectors_")
+        groups = self._groups(X)
+        features = X.drop(columns=[self.group_by])
+        missing = [name for name in self.feature_names_in_ if name not in features.columns]
+        if missing:
+            raise ValueError(f"X lacks the feature column(s) {', '.join(map(str, missing))} "
+                             "that fit saw")
+        features = features[list(self.feature_names_in_)]
+        n_rows = len(X)
+        scores = np.full(n_rows, np.nan)
+        flags = np.zeros(n_rows, dtype=bool)
+        top = np.full(n_rows, "", dtype=object)
+        detections, skipped, intervals = {}, {}, []
+        for asset, rows in groups.items():
+            detector = self._detector_for(asset)
+            if detector is None:
+                skipped[asset] = self.skipped_.get(
+                    asset, "no detector: fit saw no rows of this asset")
+                continue
+            try:
+                result = detector.detect(features.iloc[rows], threshold=threshold)
+            except ValueError as error:  # fewer rows than a window
+                skipped[asset] = str(error)
+                continue
+            detections[asset] = result
+            scores[rows], flags[rows] = result.scores, result.is_anomaly
+            top[rows] = result.top_columns
+        assets = self._ranking(groups, detections, skipped)
+        for asset in assets.asset:
+            found = getattr(detections.get(asset), "intervals", None)
+            if found is not None and len(found):
+                intervals.append(found.assign(asset=asset)[["asset", *found.columns]])
+        intervals = (pd.concat(intervals, ignore_index=True) if intervals
+                     else pd.DataFrame(columns=["asset"]))
+        return FleetDetection(scores=scores, is_anomaly=flags, top_columns=list(top),
+                              intervals=intervals, assets=assets, detections=detections,
+                              skipped=skipped)
+
+    def score_samples(self, X):
+        """Each row's score from its asset's detector; NaN for rows of skipped assets.
+
+        Parameters
+        ----------
+        X : DataFrame
+            The fleet's rows.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_rows,)
+        """
+        return self.detect(X).scores
+
+    # -------------------------------------------------------------- helpers
+    def _template(self):
+        if self.estimator is not None:
+            return self.estimator
+        from .series import SeriesDetector
+
+        return SeriesDetector()
+
+    def _detector_for(self, asset):
+        if not self.per_asset:
+            return self.estimator
+        return self.detectors_.get(asset)
+
+    def _groups(self, X):
+        """Asset -> positions of its rows in X, assets in order of first appearance."""
+        if not isinstance(X, pd.DataFrame):
+            raise TypeError(f"FleetDetector takes a DataFrame with the asset column "
+                            f"{self.group_by!r}; got {type(X).__name__}")
+        if self.group_by is None:
+            raise ValueError("group_by names the column of asset ids; got None")
+        if self.group_by not in X.columns:
+            raise ValueError(f"X has no column {self.group_by!r} (group_by); its columns are "
+                             f"{', '.join(map(str, X.columns))}")
+        ids = X[self.group_by]
+        if ids.isna().any():
+            first = int(np.flatnonzero(ids.isna().to_numpy())[0])
+            raise ValueError(f"the asset column {self.group_by!r} is empty in {int(ids.isna().sum())}"
+                             f" row(s), first at position {first}; fill or drop them")
+        codes, uniques = pd.factorize(ids, sort=False)
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+        return {asset: order[bounds[i]:bounds[i + 1]] for i, asset in enumerate(uniques)}
+
+    @staticmethod
+    def _ranking(groups, detections, skipped):
+        """The per-asset table, the most anomalous first (skipped assets last)."""
+        rows = []
+        for asset, positions in groups.items():
+            result = detections.get(asset)
+            if result is None:
+                rows.append({"asset": asset, "n_rows": len(positions), "n_flagged": 0,
+                             "n_intervals": 0, "peak_score": np.nan, "top_columns": "",
+                             "skipped": skipped[asset]})
+                continue
+            peak = int(np.argmax(result.scores))
+            found = result.intervals
+            rows.append({"asset": asset, "n_rows": len(positions),
+                         "n_flagged": result.n_flagged,
+                         "n_intervals": 0 if found is None else len(found),
+                         "peak_score": float(result.scores[peak]),
+                         "top_columns": result.top_columns[peak], "skipped": ""})
+        table = pd.DataFrame(rows, columns=list(ASSET_COLUMNS))
+        table = table.sort_values(["peak_score", "n_flagged"], ascending=False,
+                                  na_position="last", kind="stable")
+        return table.reset_index(drop=True)

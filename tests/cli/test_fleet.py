@@ -1,0 +1,145 @@
+"""Tests for ``aeguard detect --group-by``: a fleet of assets in one file."""
+
+import json
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from .helpers import assert_user_error, invoke
+
+#: Small and quick, yet enough to learn the waves: about a second per asset.
+TRAINING = ("--train-rows", "200", "--window", "20", "--epochs", "8")
+
+
+def make_fleet_file(path, assets=("pump1", "pump2", "pump3"), faulty="pump2", short="pump9"):
+    """Assets interleaved in time, one timestamp column; a 5-unit fault on ``faulty``'s flow."""
+    rng = np.random.default_rng(0)
+    parts = []
+    for k, asset in enumerate(assets):
+        n = 400
+        phase = 2 * np.pi * np.arange(n) / 20 + k
+        part = pd.DataFrame({
+            "time": pd.date_range("2026-01-01", periods=n, freq="1min"),
+            "pump": asset,
+            "temp": np.sin(phase) + 0.05 * rng.normal(size=n),
+            "flow": np.cos(phase) + 0.05 * rng.normal(size=n),
+        })
+        if asset == faulty:
+            part.loc[300:305, "flow"] += 5.0
+        parts.append(part)
+    if short is not None:
+        parts.append(parts[0].iloc[:12].assign(pump=short))
+    frame = pd.concat(parts).sort_values("time", kind="stable").reset_index(drop=True)
+    frame["time"] = frame.time.dt.strftime("%Y-%m-%d %H:%M")
+    frame.to_csv(path, index=False)
+    return frame
+
+
+@pytest.fixture(scope="module")
+def fleet_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("fleet")
+    data = folder / "fleet.csv"
+    frame = make_fleet_file(data)
+    result = invoke("detect", data, "--group-by", "pump", *TRAINING)
+    assert result.exit_code == 0, result.output
+    return SimpleNamespace(data=data, frame=frame, result=result, folder=folder,
+                           scores=pd.read_csv(folder / "fleet.scores.csv"))
+
+
+def test_fleet_scores_every_row_in_file_order(fleet_run):
+    scores, frame = fleet_run.scores, fleet_run.frame
+    assert list(scores.columns) == [*frame.columns, "anomaly_score", "is_anomaly", "top_columns"]
+    assert (scores.pump == frame.pump).all() and (scores.time == frame.time).all()
+    short = scores.pump == "pump9"
+    assert scores.loc[short, ["anomaly_score", "is_anomaly"]].isna().all().all()
+    assert scores.loc[~short, "anomaly_score"].notna().all()
+    top = scores.loc[scores.anomaly_score.idxmax()]
+    assert top.pump == "pump2" and top.top_columns.startswith("flow") and top.is_anomaly == 1
+
+
+def test_fleet_summary_ranks_the_faulty_asset_first(fleet_run):
+    out = fleet_run.result.stdout
+    assert "fleet: 4 assets by 'pump'" in out
+    assert "pump (asset column)" in out and "time (time column)" in out
+    assert "skipped: pump pump9 (12 rows)" in out
+    ranked = out.split("assets by peak score:")[1].splitlines()
+    assert ranked[2].split()[0] == "pump2" and ranked[2].split()[-1].startswith("flow")
+    assert "anomalous intervals:" in out
+    assert "fitting asset pump1 (1 of 4" in fleet_run.result.stderr
+
+
+def test_fleet_json_summary(fleet_run, tmp_path):
+    result = invoke("detect", fleet_run.data, "--group-by", "pump", *TRAINING, "--json",
+                    "-o", tmp_path / "out.csv", "-q")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["group_by"] == "pump" and summary["path"] == "fleet of time series"
+    assert [a["asset"] for a in summary["assets"]][0] == "pump2"
+    assert summary["assets"][-1]["asset"] == "pump9" and summary["assets"][-1]["skipped"]
+    assert "pump9" in summary["skipped"]
+    assert {i["asset"] for i in summary["intervals"]} >= {"pump2"}
+
+
+def test_fleet_shared_saved_model(fleet_run, tmp_path):
+    """--model: one detector saved from one asset's file scores every asset."""
+    frame = fleet_run.frame
+    one = tmp_path / "pump1.csv"
+    frame[frame.pump == "pump1"].drop(columns="pump").to_csv(one, index=False)
+    model = tmp_path / "pump.aeg"
+    saved = invoke("detect", one, *TRAINING, "--save-model", model, "-q")
+    assert saved.exit_code == 0, saved.output
+    result = invoke("detect", fleet_run.data, "--group-by", "pump", "--model", model,
+                    "-o", tmp_path / "shared.csv")
+    assert result.exit_code == 0, result.output
+    assert "shared by every asset" in result.stdout
+    scores = pd.read_csv(tmp_path / "shared.csv")
+    assert scores.loc[scores.anomaly_score.idxmax(), "pump"] == "pump2"
+
+
+def test_fleet_order_time_groups_rows_by_asset(fleet_run, tmp_path):
+    out = tmp_path / "by_asset.csv"
+    result = invoke("detect", fleet_run.data, "--group-by", "pump", *TRAINING, "--order",
+                    "time", "-o", out, "-q")
+    assert result.exit_code == 0, result.output
+    scores = pd.read_csv(out)
+    assert list(pd.unique(scores.pump)) == ["pump1", "pump2", "pump3", "pump9"]
+    assert scores[scores.pump == "pump2"].time.is_monotonic_increasing
+
+
+def test_fleet_of_table_rows(tmp_path):
+    """No time column: each asset's rows are independent samples for an AEDetector."""
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"site": np.repeat(["north", "south"], 200),
+                          "a": rng.normal(size=400), "b": rng.normal(size=400)})
+    frame["c"] = frame.a + frame.b + 0.05 * rng.normal(size=400)
+    frame.loc[250, "c"] += 8
+    data = tmp_path / "sites.csv"
+    frame.to_csv(data, index=False)
+    result = invoke("detect", data, "--group-by", "site", "--epochs", "20")
+    assert result.exit_code == 0, result.output
+    assert "each a table of independent rows" in result.stdout
+    scores = pd.read_csv(tmp_path / "sites.scores.csv")
+    assert scores.anomaly_score.idxmax() == 250
+
+
+@pytest.mark.parametrize("args, fragments", [
+    (("--group-by", "machine"), ("--group-by", "unknown column 'machine'")),
+    (("--group-by", "pump", "--plot", "p.png"), ("--plot cannot be used with --group-by",)),
+    (("--group-by", "pump", "--save-model", "m.aeg"), ("--save-model",)),
+    (("--group-by", "pump", "--train-until", "2026-01-01"), ("--train-rows",)),
+    (("--group-by", "time", "--time-column", "time"), ("both name 'time'",)),
+    (("--group-by", "pump", "--columns", "pump,flow"), ("asset column",)),
+])
+def test_fleet_user_errors(fleet_run, tmp_path, args, fragments):
+    result = invoke("detect", fleet_run.data, "-o", tmp_path / "x.csv", *args)
+    assert_user_error(result, *fragments)
+
+
+def test_fleet_where_no_asset_can_be_scored(tmp_path):
+    data = tmp_path / "tiny.csv"
+    make_fleet_file(data, assets=("p",), faulty=None, short=None)
+    result = invoke("detect", data, "--group-by", "pump", "--train-rows", "300", "--window",
+                    "350", "-o", tmp_path / "x.csv", "-q")
+    assert_user_error(result, "no asset of 'pump' could be fitted")
