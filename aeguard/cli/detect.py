@@ -379,26 +379,22 @@ def detect(
                   seed=0 if seed is None else seed, quiet=quiet, model_path=model,
                   threshold=threshold)
     if group_col is not None:
+        _check_path_options(time_col, detector, window, time_options, {
+            "--smoothing": smoothing, "--network": network, "--adapt": adapt,
+            "--train-rows": train_rows})
         _detect_fleet(table, selection, group_col, time_col, output=output, order=order,
                       json_summary=json_summary, dayfirst=dayfirst, time_format=time_format,
                       options=dict(train_size=train_rows, window=window, network=network,
                                    smoothing=smoothing, adapt=adapt,
                                    contamination=contamination), **common)
         return
+    _check_path_options(time_col, detector, window, time_options, {
+        "--plot": plot, "--smoothing": smoothing, "--network": network, "--adapt": adapt})
     if time_col is False:
-        series_options = {"--plot": plot, "--smoothing": smoothing, "--network": network,
-                          "--adapt": adapt, **time_options}
-        for option, value in series_options.items():
-            if value is not None:
-                raise InputError(f"{option} needs a time series; " + _why_tabular(detector, window))
         check_finite(table.frame, selection.features)
         run = _run_tabular(table.frame[selection.features],
                            contamination=0.1 if contamination is None else contamination, **common)
     else:
-        for option, value in time_options.items():
-            if time_col is None and value is not None:
-                raise InputError(f"{option} needs a time column; this series has none (see "
-                                 "--time-column)")
         series = prepare_series(table.frame, selection.features, time_col, dayfirst=dayfirst,
                                 time_format=time_format)
         run = _run_series(series, train_size=training_rows(series, train_rows, train_until),
@@ -436,17 +432,15 @@ def _detect_fleet(table, selection, group_col, time_col, *, output, order, json_
     from .fleet import fleet_summary_dict, format_fleet_summary, prepare_fleet, run_fleet
     from .tables import check_finite, write_scores
 
+    from .tables import text_column
+
     is_series = time_col is not False
     if not is_series:
         check_finite(table.frame, selection.features)
-        series_only = {"network": "--network", "smoothing": "--smoothing", "adapt": "--adapt",
-                       "train_size": "--train-rows"}
-        for key, option in series_only.items():
-            if options[key] is not None:
-                raise InputError(f"{option} needs a time series; "
-                                 + _why_tabular(detector, options["window"]))
+    ids = text_column(table, group_col)
+    frame = table.frame.assign(**{group_col: ids.to_numpy()})
     prepared, positions, notes, unprepared = prepare_fleet(
-        table.frame, selection.features, group_col, time_col if is_series else False,
+        frame, selection.features, group_col, time_col if is_series else False, ids=ids,
         dayfirst=dayfirst, time_format=time_format)
     template = None
     if detector is None:
@@ -462,9 +456,10 @@ def _detect_fleet(table, selection, group_col, time_col, *, output, order, json_
     run = run_fleet(prepared, positions, group_by=group_col, template=template,
                     detector=detector, threshold=threshold,
                     time_column=time_col if is_series else None, is_series=is_series,
-                    notes=notes, unprepared=unprepared, model_path=model_path, quiet=quiet)
+                    notes=notes, unprepared=unprepared, model_path=model_path, quiet=quiet,
+                    n_rows=len(table.frame))
     in_time_order = order is OutputOrder.time
-    write_scores(table, output, run.output_columns(), order=positions if in_time_order else None)
+    write_scores(table, output, run.output_columns(), order=run.order if in_time_order else None)
     echo = partial(typer.echo, err=is_stdio(output))
     if json_summary:
         echo(json.dumps(fleet_summary_dict(table, selection, run, output=output,
@@ -475,6 +470,20 @@ def _detect_fleet(table, selection, group_col, time_col, *, output, order, json_
 
 
 # ----------------------------------------------------------------- helpers
+def _check_path_options(time_col, detector, window, time_options, series_options):
+    """Refuse options of the time-series path on the tabular one, and time options without
+    a time column."""
+    if time_col is False:
+        for option, value in {**series_options, **time_options}.items():
+            if value is not None:
+                raise InputError(f"{option} needs a time series; " + _why_tabular(detector, window))
+    elif time_col is None:
+        for option, value in time_options.items():
+            if value is not None:
+                raise InputError(f"{option} needs a time column; this series has none (see "
+                                 "--time-column)")
+
+
 def _check_fleet_options(options):
     """Reject what --group-by does not combine with: each draws or saves one detector."""
     for option, value in options.items():

@@ -46,6 +46,10 @@ class FleetRun:
         The shared model's file, or None when each asset was fitted here.
     threshold_given : bool
         Whether ``--threshold`` replaced the learned thresholds.
+    n_rows : int
+        Rows in the input.
+    unprepared_rows : dict
+        Asset -> input rows of an asset whose rows could not be read as a series.
     """
 
     fleet: object
@@ -57,10 +61,17 @@ class FleetRun:
     notes: list = field(default_factory=list)
     model_path: Optional[Path] = None
     threshold_given: bool = False
+    n_rows: int = 0
+    unprepared_rows: dict = field(default_factory=dict)
+
+    @property
+    def order(self):
+        """Input rows by asset, each in time order; assets that could not be read at the end."""
+        return np.concatenate([self.positions, *self.unprepared_rows.values()])
 
     def output_columns(self):
         """The columns appended to the output file, in file order (blank for skipped assets)."""
-        result, n_rows = self.result, len(self.positions)
+        result, n_rows = self.result, self.n_rows
         scored = ~np.isnan(result.scores)
         scores = np.full(n_rows, np.nan)
         flags = np.full(n_rows, "", dtype=object)
@@ -71,7 +82,8 @@ class FleetRun:
         return {"anomaly_score": scores, "is_anomaly": flags, "top_columns": top}
 
 
-def prepare_fleet(frame, features, group_by, time_column, *, dayfirst=None, time_format=None):
+def prepare_fleet(frame, features, group_by, time_column, *, ids, dayfirst=None,
+                  time_format=None):
     """Each asset's rows as its own series, one after another, with the asset column.
 
     Parameters
@@ -85,6 +97,8 @@ def prepare_fleet(frame, features, group_by, time_column, *, dayfirst=None, time
     time_column : str, None or False
         The time column; None: each asset's rows in file order; False: the
         tabular path (rows kept as they are).
+    ids : Series of str
+        The asset column as written in the file (``007`` stays ``007``).
 
     Returns
     -------
@@ -95,16 +109,19 @@ def prepare_fleet(frame, features, group_by, time_column, *, dayfirst=None, time
     notes : list of str
         Per asset, what was found and repaired.
     unprepared : dict
-        Asset -> why its rows could not be prepared (they are left out).
+        Asset -> (why its rows could not be prepared, their input rows); they are left out.
     """
     from .series_input import prepare_series
 
-    ids = frame[group_by]
-    if ids.isna().any() or (ids.astype(str).str.strip() == "").any():
-        first = int(np.flatnonzero((ids.isna() | (ids.astype(str).str.strip() == "")).to_numpy())[0])
-        raise InputError(f"the asset column {group_by!r} is empty in data row {first + 1}; "
-                         "fill it or drop that row")
+    ids = ids.reset_index(drop=True)
+    empty = (ids.str.strip() == "").to_numpy()
+    if empty.any():
+        raise InputError(f"the asset column {group_by!r} is empty in data row "
+                         f"{int(np.flatnonzero(empty)[0]) + 1}; fill it or drop that row")
     codes, assets = pd.factorize(ids, sort=False)
+    if len(assets) > len(ids) // 2:
+        raise InputError(f"--group-by {group_by}: {len(assets):,} assets in {len(ids):,} rows, "
+                         "too few rows each for a detector; is it really the asset column?")
     pieces, positions, notes, unprepared = [], [], [], {}
     for code, asset in enumerate(assets):
         rows = np.flatnonzero(codes == code)
@@ -115,21 +132,23 @@ def prepare_fleet(frame, features, group_by, time_column, *, dayfirst=None, time
                 series = prepare_series(frame.iloc[rows], features, time_column,
                                         dayfirst=dayfirst, time_format=time_format)
             except InputError as error:
-                unprepared[asset] = str(error)
+                unprepared[asset] = (f"{error} (row numbers within the asset's rows)", rows)
                 continue
             piece, order = series.frame, series.order
+            if time_column is None:  # label intervals by the input's rows, as for one file
+                piece.index = pd.Index(rows, name="row")
             notes += [f"{group_by} {asset}: {note}" for note in series.notes]
         pieces.append(piece.assign(**{group_by: asset}))
         positions.append(rows[order])
     if not pieces:
         raise InputError(f"no asset of {group_by!r} could be read; the first said: "
-                         f"{next(iter(unprepared.values()))}")
+                         f"{next(iter(unprepared.values()))[0]}")
     prepared = pd.concat(pieces)
     return prepared[[group_by, *features]], np.concatenate(positions), notes, unprepared
 
 
 def run_fleet(prepared, positions, *, group_by, template, detector, threshold, time_column,
-              is_series, notes, unprepared, model_path, quiet):
+              is_series, notes, unprepared, model_path, quiet, n_rows):
     """Fit the fleet (one clone of ``template`` per asset, or ``detector`` shared) and detect."""
     from ..estimators.fleet import FleetDetector
     from ._common import start_backend
@@ -140,14 +159,16 @@ def run_fleet(prepared, positions, *, group_by, template, detector, threshold, t
     start_backend()
     try:
         fleet.fit(prepared)
-    except ValueError as error:  # no asset could be fitted
+        result = fleet.detect(prepared, threshold=threshold)
+    except ValueError as error:  # no asset could be fitted or scored, or columns missing
         raise InputError(str(error).split("\n")[0]) from None
-    result = fleet.detect(prepared, threshold=threshold)
-    for asset, why in unprepared.items():
+    for asset, (why, _) in unprepared.items():
         result.skipped[asset] = why
     return FleetRun(fleet=fleet, result=result, positions=positions, group_by=group_by,
                     time_column=time_column, is_series=is_series, notes=notes,
-                    model_path=model_path, threshold_given=threshold is not None)
+                    model_path=model_path, threshold_given=threshold is not None,
+                    n_rows=n_rows,
+                    unprepared_rows={asset: rows for asset, (_, rows) in unprepared.items()})
 
 
 # ----------------------------------------------------------------- summary
@@ -155,7 +176,9 @@ def _assets_table(run):
     """Every asset, ranked, with the ones that could not be read at the end."""
     assets = run.result.assets
     missing = [asset for asset in run.result.skipped if asset not in set(assets.asset)]
-    extra = pd.DataFrame({"asset": missing, "n_rows": 0, "n_flagged": 0, "n_intervals": 0,
+    extra = pd.DataFrame({"asset": missing,
+                          "n_rows": [len(run.unprepared_rows.get(a, ())) for a in missing],
+                          "n_flagged": 0, "n_intervals": 0,
                           "peak_score": np.nan, "top_columns": "",
                           "skipped": [run.result.skipped[a] for a in missing]})
     return pd.concat([assets, extra], ignore_index=True) if missing else assets
@@ -171,9 +194,9 @@ def _model_text(run):
 
 
 def _threshold_text(run):
-    if run.threshold_given:
-        return "given with --threshold"
     first = next(iter(run.result.detections.values()))
+    if run.threshold_given:
+        return f"{first.threshold:g}, given with --threshold"
     return first.threshold_rule + ("" if run.model_path is not None else ", per asset")
 
 
@@ -183,7 +206,7 @@ def fleet_summary_dict(table, selection, run, *, output, in_time_order):
     assets = _assets_table(run)
     return {
         "input": str(table.path),
-        "rows": len(run.positions),
+        "rows": run.n_rows,
         "path": "fleet of time series" if run.is_series else "fleet of tables",
         "group_by": run.group_by,
         "time_column": run.time_column if run.is_series else None,
@@ -206,7 +229,7 @@ def format_fleet_summary(table, selection, run, *, output, in_time_order):
     from .summary import _DELIMITERS, _table_lines, _written
 
     result = run.result
-    n_rows = len(run.positions)
+    n_rows = run.n_rows
     assets = _assets_table(run)
     scored = assets[assets.skipped == ""]
     alarmed = int((scored.n_flagged > 0).sum())
@@ -228,7 +251,7 @@ def format_fleet_summary(table, selection, run, *, output, in_time_order):
         f"model: {_model_text(run)}",
         f"threshold: {_threshold_text(run)}",
         f"flagged: {result.n_flagged:,} of {n_rows:,} rows ({result.n_flagged / n_rows:.1%}), "
-        f"in {alarmed} of {len(scored)} assets scored",
+        f"in {alarmed} of the {len(scored)} asset{'s' if len(scored) != 1 else ''} scored",
     ]
     lines += [f"note: {note}" for note in run.notes[:SHOWN]]
     if len(run.notes) > SHOWN:
@@ -244,7 +267,9 @@ def format_fleet_summary(table, selection, run, *, output, in_time_order):
          f"{r.peak_score:.4g}", r.top_columns)
         for r in scored.head(SHOWN).itertuples()
     ]
-    lines += _table_lines(rows, right_aligned={1, 2, 3, 4})
+    if not run.is_series:  # independent rows have no intervals
+        rows = [row[:3] + row[4:] for row in rows]
+    lines += _table_lines(rows, right_aligned={1, 2, 3, 4} if run.is_series else {1, 2, 3})
     intervals = result.intervals
     if run.is_series:
         lines.append("")

@@ -404,6 +404,16 @@ def select_features(frame, columns=None, required=None, exclude=None):
     return FeatureSelection(features=features, ignored=ignored)
 
 
+def text_column(table, name):
+    """One column of the input as the text written in the file (``007`` stays ``007``)."""
+    options = {k: v for k, v in table.read_options.items() if k != "decimal"}
+    column = pd.read_csv(table.source(), usecols=[name], dtype=str, keep_default_na=False,
+                         na_filter=False, **options)[name]
+    if len(column) != len(table.frame):
+        raise _changed_error(table.path)
+    return column.str.strip()
+
+
 def check_finite(frame, features):
     """Raise :class:`InputError` if a feature column has missing or infinite values.
 

@@ -92,7 +92,9 @@ class FleetDetector(BaseEstimator):
         True: a clone of ``estimator`` is fitted on each asset's rows. False:
         ``estimator``, already fitted (e.g. loaded with :func:`aeguard.load`),
         scores every asset, one model shared by the fleet; ``fit`` then only
-        checks it, and ``detect`` scores assets ``fit`` never saw.
+        checks it, and ``detect`` scores assets ``fit`` never saw. (``clone``
+        un-fits the nested estimator, as for any scikit-learn meta-estimator:
+        a cloned shared fleet needs its fitted estimator set again.)
     verbose : int, default=0
         1: a line on stderr as each asset's detector is fitted.
 
@@ -103,7 +105,8 @@ class FleetDetector(BaseEstimator):
     skipped_ : dict
         Asset -> why no detector was fitted for it, in words.
     feature_names_in_ : ndarray of str
-        The feature columns: every column of X but ``group_by``.
+        The feature columns: every column of X but ``group_by`` (per_asset=False:
+        the shared estimator's; X's other columns are not used).
     n_features_in_ : int
         Number of feature columns.
 
@@ -147,16 +150,23 @@ class FleetDetector(BaseEstimator):
         """
         groups = self._groups(X)
         features = X.drop(columns=[self.group_by])
-        self.feature_names_in_ = np.asarray(features.columns, dtype=object)
-        self.n_features_in_ = len(self.feature_names_in_)
         self.detectors_, self.skipped_ = {}, {}
         if not self.per_asset:
             if self.estimator is None:
                 raise ValueError("per_asset=False needs a fitted estimator to share; give one "
                                  "(e.g. aeguard.load of a saved detector)")
             check_is_fitted(self.estimator)
+            names = getattr(self.estimator, "feature_names_in_", None)
+            if names is None:
+                raise ValueError("the shared estimator was fitted without column names; fit "
+                                 "it on a DataFrame so that its columns can be found in X")
+            self.feature_names_in_ = np.asarray(names, dtype=object)
+            self.n_features_in_ = len(names)
+            self._check_features(features)
             self.detectors_ = {asset: self.estimator for asset in groups}
             return self
+        self.feature_names_in_ = np.asarray(features.columns, dtype=object)
+        self.n_features_in_ = len(self.feature_names_in_)
         template = self._template()
         for number, (asset, rows) in enumerate(groups.items(), start=1):
             if self.verbose:
@@ -192,12 +202,7 @@ class FleetDetector(BaseEstimator):
         """
         check_is_fitted(self, "detectors_")
         groups = self._groups(X)
-        features = X.drop(columns=[self.group_by])
-        missing = [name for name in self.feature_names_in_ if name not in features.columns]
-        if missing:
-            raise ValueError(f"X lacks the feature column(s) {', '.join(map(str, missing))} "
-                             "that fit saw")
-        features = features[list(self.feature_names_in_)]
+        features = self._check_features(X.drop(columns=[self.group_by]))
         n_rows = len(X)
         scores = np.full(n_rows, np.nan)
         flags = np.zeros(n_rows, dtype=bool)
@@ -209,14 +214,18 @@ class FleetDetector(BaseEstimator):
                 skipped[asset] = self.skipped_.get(
                     asset, "no detector: fit saw no rows of this asset")
                 continue
-            try:
-                result = detector.detect(features.iloc[rows], threshold=threshold)
-            except ValueError as error:  # fewer rows than a window
-                skipped[asset] = str(error)
+            window = getattr(detector, "window_", 1)
+            if len(rows) < window:
+                skipped[asset] = (f"{len(rows)} rows, fewer than one window of the detector "
+                                  f"({window} rows)")
                 continue
+            result = detector.detect(features.iloc[rows], threshold=threshold)
             detections[asset] = result
             scores[rows], flags[rows] = result.scores, result.is_anomaly
             top[rows] = result.top_columns
+        if not detections:
+            raise ValueError(f"no asset of {self.group_by!r} could be scored; the first said: "
+                             f"{next(iter(skipped.values()))}")
         assets = self._ranking(groups, detections, skipped)
         for asset in assets.asset:
             found = getattr(detections.get(asset), "intervals", None)
@@ -249,6 +258,14 @@ class FleetDetector(BaseEstimator):
         from .series import SeriesDetector
 
         return SeriesDetector()
+
+    def _check_features(self, features):
+        """X's feature columns in the order the detectors were fitted on, or an error."""
+        missing = [name for name in self.feature_names_in_ if name not in features.columns]
+        if missing:
+            raise ValueError(f"X lacks the feature column(s) {', '.join(map(str, missing))} "
+                             "the detectors were fitted on")
+        return features[list(self.feature_names_in_)]
 
     def _detector_for(self, asset):
         if not self.per_asset:

@@ -143,3 +143,56 @@ def test_fleet_where_no_asset_can_be_scored(tmp_path):
     result = invoke("detect", data, "--group-by", "pump", "--train-rows", "300", "--window",
                     "350", "-o", tmp_path / "x.csv", "-q")
     assert_user_error(result, "no asset of 'pump' could be fitted")
+
+
+def test_fleet_asset_that_cannot_be_read_is_skipped_and_its_rows_kept(tmp_path):
+    """A long run of missing values in one asset: that asset is reported, the rest scored."""
+    frame = make_fleet_file(tmp_path / "clean.csv", short=None)
+    broken = frame.pump == "pump3"
+    frame.loc[frame.index[broken][50:150], "temp"] = np.nan
+    data = tmp_path / "gap.csv"
+    frame.to_csv(data, index=False)
+    for order in ("file", "time"):
+        out = tmp_path / f"{order}.csv"
+        result = invoke("detect", data, "--group-by", "pump", *TRAINING, "--order", order,
+                        "-o", out)
+        assert result.exit_code == 0, result.output
+        scores = pd.read_csv(out)
+        assert len(scores) == len(frame)
+        assert scores.loc[scores.pump == "pump3", "anomaly_score"].isna().all()
+    assert f"input: {data} ({len(frame):,} rows" in result.stdout
+    assert "skipped: pump pump3 (400 rows): missing values" in result.stdout
+
+
+def test_fleet_shared_model_that_scores_no_asset(fleet_run, tmp_path):
+    frame = fleet_run.frame
+    one = tmp_path / "one.csv"
+    frame[frame.pump == "pump1"].drop(columns="pump").to_csv(one, index=False)
+    model = tmp_path / "wide.aeg"
+    saved = invoke("detect", one, "--train-rows", "300", "--window", "100", "--epochs", "2",
+                   "--save-model", model, "-q")
+    assert saved.exit_code == 0, saved.output
+    tiny = tmp_path / "tiny.csv"
+    frame.groupby("pump").head(50).to_csv(tiny, index=False)
+    out = tmp_path / "none.csv"
+    result = invoke("detect", tiny, "--group-by", "pump", "--model", model, "-o", out, "-q")
+    assert_user_error(result, "no asset of 'pump' could be scored")
+    assert not out.exists()
+
+
+def test_fleet_asset_ids_keep_their_text(tmp_path):
+    frame = make_fleet_file(tmp_path / "named.csv", short=None)
+    frame["pump"] = frame.pump.map({"pump1": "007", "pump2": "07", "pump3": "7"})
+    data = tmp_path / "ids.csv"
+    frame.to_csv(data, index=False)
+    result = invoke("detect", data, "--group-by", "pump", *TRAINING, "--json", "-q",
+                    "-o", tmp_path / "out.csv")
+    assert result.exit_code == 0, result.output
+    assets = [a["asset"] for a in json.loads(result.stdout)["assets"]]
+    assert sorted(assets) == ["007", "07", "7"] and assets[0] == "07"
+
+
+def test_fleet_time_options_need_a_time_column(fleet_run, tmp_path):
+    result = invoke("detect", fleet_run.data, "--group-by", "pump", "--window", "1",
+                    "--order", "time", "-o", tmp_path / "x.csv")
+    assert_user_error(result, "--order time needs a time series")

@@ -121,3 +121,14 @@ def test_fleet_detect_needs_the_features_fit_saw(fitted):
     X, fleet = fitted
     with pytest.raises(ValueError, match="lacks the feature column"):
         fleet.detect(X.drop(columns="flow"))
+
+
+def test_fleet_shared_detector_checks_its_columns():
+    X = make_fleet(assets=("a", "b"))
+    shared = detector().fit(X.loc[X.machine == "a", ["temp", "flow"]])
+    with pytest.raises(ValueError, match="lacks the feature column"):
+        FleetDetector("machine", shared, per_asset=False).fit(X.drop(columns="flow"))
+    fleet = FleetDetector("machine", shared, per_asset=False).fit(X.assign(extra=1.0))
+    assert list(fleet.feature_names_in_) == ["temp", "flow"]
+    with pytest.raises(ValueError, match="could be scored"):
+        fleet.detect(X.groupby("machine").head(10))
