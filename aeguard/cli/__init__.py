@@ -1,6 +1,7 @@
 """The ``aeguard`` command line: one module per command.
 
-``aeguard detect FILE.csv`` scores every row of a CSV file (:mod:`.detect`);
+``aeguard detect FILE.csv`` scores every row of a CSV file (:mod:`.detect`), and
+``aeguard score`` streams a file of any size through a saved model (:mod:`.score`);
 ``denoise``, ``generate`` and ``retrieve`` work on saved models. The commands
 read files, call the library and format what it returns. Mistakes the user
 can fix print one line, ``error: ...``, on stderr and exit with status 2
@@ -18,6 +19,7 @@ from .detect import detect
 from ._command import Command, Group
 from .generate import generate
 from .retrieve import retrieve
+from .score import score
 
 app = typer.Typer(
     name="aeguard",
@@ -51,6 +53,7 @@ def _root(
 
 
 app.command(name="detect", cls=Command)(detect)
+app.command(name="score", cls=Command)(score)
 app.command(name="denoise", cls=Command)(denoise)
 app.command(name="generate", cls=Command)(generate)
 app.command(name="retrieve", cls=Command)(retrieve)
