@@ -54,7 +54,8 @@ def cached_model(path):
         return _MODELS[key]
 
 
-def _features(detector, frame):
+def feature_frame(detector, frame):
+    """The detector's feature columns of ``frame`` as floats (bare values if it has no names)."""
     from .estimators._detection import column_names
 
     names = column_names(detector)
@@ -92,7 +93,7 @@ def score_frame(frame, model_path):
     detector = cached_model(model_path)
     if len(frame) == 0:  # an empty partition
         return _meta(frame.dtypes.items())
-    return _with_outputs(frame, detector.detect(_features(detector, frame)))
+    return _with_outputs(frame, detector.detect(feature_frame(detector, frame)))
 
 
 def score_series(frame, model_path, time_column):
@@ -114,7 +115,7 @@ def score_series(frame, model_path, time_column):
     """
     detector = cached_model(model_path)
     ordered = frame.sort_values(time_column, kind="stable")
-    return _with_outputs(ordered, detector.detect(_features(detector, ordered)))
+    return _with_outputs(ordered, detector.detect(feature_frame(detector, ordered)))
 
 
 def _meta(columns_and_dtypes):

@@ -208,16 +208,10 @@ class AeguardModel(_python_model_base()):
 
     def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
         """``detect(model_input).to_frame()``, indexed like the input."""
-        detector = self.detector
+        from .engines import feature_frame
+
         frame = pd.DataFrame(model_input)
-        names = feature_names(detector)
-        missing = [name for name in names if name not in frame.columns]
-        if missing:
-            raise ValueError(f"the input lacks the model's column(s) {', '.join(missing)}")
-        X = frame[names].astype("float64")
-        if not hasattr(detector, "feature_names_in_"):
-            X = X.to_numpy()
-        result = detector.detect(X).to_frame()
+        result = self.detector.detect(feature_frame(self.detector, frame)).to_frame()
         result.index = frame.index
         result["is_anomaly"] = result.is_anomaly.astype("int32")
         return result
