@@ -63,3 +63,23 @@ def test_spark_groups_score_each_asset_as_its_own_series(spark, tmp_path):
         spark_score_groups(spark.createDataFrame(frame), path, "asset", "when")
     with pytest.raises(FileNotFoundError):
         spark_score(spark.createDataFrame(frame), tmp_path / "missing.aeg")
+
+
+def test_mlflow_spark_udf_scores_as_in_process(spark, tmp_path):
+    pytest.importorskip("mlflow")
+    import mlflow.pyfunc
+
+    import aeguard.mlflow
+
+    rng = np.random.default_rng(1)
+    X = pd.DataFrame(rng.normal(size=(1000, 3)), columns=["a", "b", "c"])
+    det = AEDetector(epochs=3, random_state=0).fit(X)
+    aeguard.mlflow.save_model(det, tmp_path / "model")
+    udf = mlflow.pyfunc.spark_udf(spark, str(tmp_path / "model"), env_manager="local",
+                                  result_type="anomaly_score double, is_anomaly int, "
+                                              "top_columns string")
+    sdf = spark.createDataFrame(X.assign(id=np.arange(len(X))))
+    out = (sdf.withColumn("out", udf("a", "b", "c"))
+           .select("id", "out.anomaly_score", "out.top_columns").toPandas().sort_values("id"))
+    np.testing.assert_allclose(out.anomaly_score, det.score_samples(X), rtol=1e-5)
+    assert list(out.top_columns) == det.detect(X).top_columns
