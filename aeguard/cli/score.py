@@ -3,12 +3,13 @@
 ``detect`` reads its whole file to fit, order and summarise; ``score`` only applies a saved
 table detector, so it streams: chunks of rows are read, scored with the model's ``detect``
 and appended to the output, which is written under a temporary name and renamed at the end.
-Memory stays at a few chunks whatever the file's size. CSV (plain or gzip) and, with the
-optional ``pyarrow``, Parquet, in and out (the output's suffix chooses).
+Memory stays at a few chunks whatever the file's size. CSV (plain or gzip) in and plain CSV
+out, and, with the optional ``pyarrow``, Parquet in and out (the output's suffix chooses).
 """
 
 import heapq
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -70,12 +71,15 @@ def score(
         raise InputError("the model was fitted without column names; aeguard score needs "
                          "one saved from a file (aeguard detect --save-model)")
     names = [str(n) for n in detector.feature_names_in_]
-    chunks, progress = _chunks(file, chunk_rows, decimal or ".")
+    with _reading(file):
+        chunks, progress = _chunks(file, chunk_rows, decimal or ".")
     totals = {"rows": 0, "flagged": 0, "top": []}
     threshold = [None]
 
     def scored():
-        for chunk in chunks:
+        for chunk in _read_checked(chunks, file):
+            if len(chunk) == 0:  # a header without rows
+                continue
             X = _features(chunk, names, totals["rows"], decimal or ".")
             result = detector.detect(X)
             threshold[0] = result.threshold
@@ -89,12 +93,43 @@ def score(
             if not quiet:
                 progress(totals["rows"])
             yield out
+        if totals["rows"] == 0:
+            raise InputError(f"{str(file)!r} has a header but no data rows")
         if not quiet:
             progress(totals["rows"], final=True)
 
     _write(output, scored(), sep=_separator(file), decimal=decimal or ".")
     if not quiet:
         typer.echo(_summary(file, model, output, totals, threshold[0]))
+
+
+@contextmanager
+def _reading(file):
+    """A damaged or unreadable input's errors as one line naming the file."""
+    import zlib
+
+    import pandas as pd
+
+    try:
+        yield
+    except (EOFError, zlib.error) as error:
+        raise InputError(f"{str(file)!r} is damaged or cut off ({error})") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{str(file)!r} is not UTF-8 text; save it as UTF-8") from None
+    except pd.errors.ParserError as error:
+        raise InputError(f"cannot parse {str(file)!r} as CSV: {error}") from None
+
+
+def _read_checked(chunks, file):
+    """The chunks, read under :func:`_reading`."""
+    iterator = iter(chunks)
+    while True:
+        with _reading(file):
+            try:
+                chunk = next(iterator)
+            except StopIteration:
+                return
+        yield chunk
 
 
 def _stem(path):
@@ -119,7 +154,8 @@ def _chunks(file, chunk_rows, decimal):
         parquet = _pyarrow_parquet()
         reader = parquet.ParquetFile(file)
         total = reader.metadata.num_rows
-        chunks = (batch.to_pandas() for batch in reader.iter_batches(batch_size=chunk_rows))
+        chunks = (batch.to_pandas(ignore_metadata=True)  # every stored column, index too
+                  for batch in reader.iter_batches(batch_size=chunk_rows))
         return chunks, _progress_bar(lambda rows: rows / max(total, 1))
     from .tables import is_gzip, sniff_delimiter
 

@@ -105,3 +105,16 @@ def test_score_user_errors(saved, tmp_path, case, fragments):
     else:
         args[5] = tmp_path / "out.txt"
     assert_user_error(invoke(*args), *fragments)
+
+
+def test_score_empty_and_damaged_files(saved, tmp_path):
+    import gzip
+
+    folder, frame, model, data, whole = saved
+    empty = tmp_path / "empty.csv"
+    frame.iloc[:0].to_csv(empty, index=False)
+    assert_user_error(invoke("score", empty, "--model", model, "-q"), "no data rows")
+    packed = gzip.compress(data.read_bytes())
+    cut = tmp_path / "cut.csv.gz"
+    cut.write_bytes(packed[: len(packed) // 2])
+    assert_user_error(invoke("score", cut, "--model", model, "-q"), "damaged or cut off")
