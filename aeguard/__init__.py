@@ -16,6 +16,7 @@ _PUBLIC = {
     "Detection": "aeguard.estimators._detection",
     "FleetDetection": "aeguard.estimators.fleet",
     "FleetDetector": "aeguard.estimators.fleet",
+    "GANGenerator": "aeguard.estimators.gan",
     "SeriesDetector": "aeguard.estimators.series",
     "VAEDetector": "aeguard.estimators.variational",
     "load": "aeguard.persistence",

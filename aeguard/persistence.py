@@ -59,10 +59,11 @@ def _estimator_classes():
     # The only classes a file may name: looked up here, never imported by name.
     from .estimators.denoise import Denoiser
     from .estimators.autoencoder import AEDetector
+    from .estimators.gan import GANGenerator
     from .estimators.series import SeriesDetector
     from .estimators.variational import VAEDetector
 
-    classes = (AEDetector, Denoiser, SeriesDetector, VAEDetector)
+    classes = (AEDetector, Denoiser, GANGenerator, SeriesDetector, VAEDetector)
     return {cls.__name__: cls for cls in classes}
 
 

@@ -1,4 +1,4 @@
-"""``aeguard generate``: new samples from a saved variational autoencoder."""
+"""``aeguard generate``: new samples from a saved generative model (a VAE or a GAN)."""
 
 import math
 from pathlib import Path
@@ -17,7 +17,7 @@ ARRAY_SUFFIXES = (".npy", ".csv")
 def generate(
     model: Annotated[
         Path,
-        typer.Argument(metavar="MODEL", help="A VAEDetector saved with aeguard.save.", show_default=False),
+        typer.Argument(metavar="MODEL", help="A VAEDetector or GANGenerator saved with aeguard.save.", show_default=False),
     ],
     *,
     output: Annotated[
@@ -34,7 +34,7 @@ def generate(
         Optional[str],
         typer.Option(
             "--label",
-            help="Conditional VAE: the class to generate (as printed in the model's classes). "
+            help="Conditional model: the class to generate (as printed in the model's classes). "
             "Default: classes drawn at random.",
             show_default=False,
         ),
@@ -46,7 +46,7 @@ def generate(
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing output.", metavar="")] = False,
 ):
-    """Generate new samples from a saved VAE: decode draws from its prior."""
+    """Generate new samples from a saved VAE or GAN: run its decoder or generator on random codes."""
     suffix = output.suffix.lower()
     if suffix not in FIGURE_SUFFIXES + ARRAY_SUFFIXES:
         raise InputError(
@@ -58,7 +58,7 @@ def generate(
     if not hasattr(vae, "sample"):
         raise InputError(
             f"{str(model)!r} holds a {type(vae).__name__}; aeguard generate needs a "
-            "VAEDetector"
+            "VAEDetector or a GANGenerator"
         )
     y = _label_value(vae, label)
     is_image = len(vae.input_shape_) > 1
@@ -75,8 +75,8 @@ def _label_value(vae, label):
     """The class of ``vae.classes_`` written ``label`` on the command line."""
     if label is None:
         return None
-    if not getattr(vae, "conditional", False):
-        raise InputError("--label needs a conditional VAE; this model was fitted without labels")
+    if not hasattr(vae, "classes_"):  # only a conditional model has classes
+        raise InputError("--label needs a conditional model; this one was fitted without labels")
     matches = [c for c in vae.classes_.tolist() if str(c) == label]
     if not matches:
         known = ", ".join(str(c) for c in vae.classes_.tolist())

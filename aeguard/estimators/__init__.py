@@ -6,7 +6,8 @@ Each module holds one estimator; ``_base`` is the machinery they share
 
 from .autoencoder import AEDetector
 from .denoise import Denoiser
+from .gan import GANGenerator
 from .series import SeriesDetector
 from .variational import VAEDetector
 
-__all__ = ["AEDetector", "Denoiser", "SeriesDetector", "VAEDetector"]
+__all__ = ["AEDetector", "Denoiser", "GANGenerator", "SeriesDetector", "VAEDetector"]

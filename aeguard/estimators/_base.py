@@ -22,7 +22,7 @@ from .validation import reject_non_numeric_columns
 
 #: Attributes holding Keras models: rebuilt from ``_network`` + weights when
 #: unpickling or loading, never serialised as Keras objects.
-KERAS_ATTRIBUTES = ("model_", "encoder_", "decoder_")
+KERAS_ATTRIBUTES = ("model_", "encoder_", "decoder_", "generator_", "discriminator_")
 
 COMMON_CONSTRAINTS = {
     "architecture": [Options("auto", "dense", "conv2d")],
@@ -162,14 +162,13 @@ class KerasStateMixin:
         self.model_.set_weights(weights)
 
 
-class BaseAutoencoder(KerasStateMixin, BaseEstimator):
-    """Base class of the autoencoder estimators; not for direct use.
+class ItemsMixin:
+    """Input handling of the estimators of independent rows and images.
 
-    Subclasses define ``__init__`` (storing parameters only) and extend
-    ``_constraints``, the table of parameter constraints checked in ``fit``.
+    Validation (rows, or channel-last images), the fitted scaler applied and
+    undone, and the choice of architecture. Needs ``scaler_`` and
+    ``architecture_`` once fitted.
     """
-
-    _constraints = COMMON_CONSTRAINTS
 
     # ------------------------------------------------------------------ data
     def _validate_X(self, X, *, reset):
@@ -242,6 +241,17 @@ class BaseAutoencoder(KerasStateMixin, BaseEstimator):
             )
         return self.architecture
 
+
+class BaseAutoencoder(ItemsMixin, KerasStateMixin, BaseEstimator):
+    """Base class of the autoencoder estimators; not for direct use.
+
+    Subclasses define ``__init__`` (storing parameters only) and extend
+    ``_constraints``, the table of parameter constraints checked in ``fit``.
+    """
+
+    _constraints = COMMON_CONSTRAINTS
+
+    # ---------------------------------------------------------------- sizing
     def _network_spec(self, X, output_activation):
         """Choose the builder and its sizes for validated input X."""
         if self.architecture_ == "dense":

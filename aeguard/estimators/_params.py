@@ -97,3 +97,11 @@ def validate_params(estimator, constraints):
             f"The {name!r} parameter of {type(estimator).__name__} must be {wanted}. "
             f"Got {value!r} instead."
         )
+
+
+def check_n_samples(n_samples):
+    """The ``n_samples`` of a ``sample`` method: a non-negative int."""
+    if isinstance(n_samples, bool) or not isinstance(n_samples, Integral):
+        raise TypeError(f"n_samples must be an int, got {n_samples!r}.")
+    if n_samples < 0:
+        raise ValueError(f"n_samples must be >= 0, got {n_samples}.")

@@ -3,10 +3,10 @@
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.utils.validation import check_is_fitted
 
-from ._params import Interval, Options
+from ._labels import fit_classes, one_hot, sample_inputs
+from ._params import Interval, Options, check_n_samples
 from .autoencoder import AEDetector
 
 #: Seed of the posterior draws used in scoring. Every row gets the same
@@ -263,16 +263,8 @@ class VAEDetector(AEDetector):
 
     def _fit_labels(self, X, y):
         """Learn ``classes_`` from y; return y one-hot."""
-        if y is None:
-            raise ValueError(
-                "VAEDetector(conditional=True) needs class labels: call fit(X, y)."
-            )
-        y = column_or_1d(y, warn=True)
-        n_samples = np.shape(X)[0]
-        if len(y) != n_samples:
-            raise ValueError(f"y has {len(y)} labels but X has {n_samples} samples.")
-        self.classes_, codes = np.unique(y, return_inverse=True)
-        return np.eye(len(self.classes_), dtype=np.float32)[codes]
+        self.classes_, labels = fit_classes(X, y, "VAEDetector(conditional=True)")
+        return labels
 
     def _network_spec(self, X, output_activation):
         spec = super()._network_spec(X, output_activation)
@@ -332,23 +324,7 @@ class VAEDetector(AEDetector):
         """One-hot labels for ``action`` on a conditional VAE (None when unconditional)."""
         if not self.conditional:
             return None
-        if y is None:
-            raise ValueError(
-                f"This VAEDetector is conditional: {action} needs the class labels y of X "
-                f"(one of {self.classes_.tolist()} per sample)."
-            )
-        values = [y] * n_samples if np.ndim(y) == 0 else column_or_1d(y).tolist()
-        if len(values) != n_samples:
-            raise ValueError(f"y has {len(values)} labels but {n_samples} were needed.")
-        index = {label: i for i, label in enumerate(self.classes_.tolist())}
-        unknown = sorted({repr(v) for v in values if v not in index})
-        if unknown:
-            raise ValueError(
-                f"Unknown class label(s) {', '.join(unknown[:5])}; this VAEDetector knows "
-                f"{self.classes_.tolist()}."
-            )
-        codes = np.array([index[v] for v in values], dtype=np.intp)
-        return np.eye(len(self.classes_), dtype=np.float32)[codes]
+        return one_hot(self.classes_, y, n_samples, action, "VAEDetector")
 
     @staticmethod
     def _inputs(Xs, labels):
@@ -595,22 +571,10 @@ class VAEDetector(AEDetector):
             for a Bernoulli likelihood, pixel probabilities).
         """
         check_is_fitted(self)
-        if isinstance(n_samples, bool) or not isinstance(n_samples, Integral):
-            raise TypeError(f"n_samples must be an int, got {n_samples!r}.")
-        if n_samples < 0:
-            raise ValueError(f"n_samples must be >= 0, got {n_samples}.")
-        rng = check_random_state(random_state)
-        z = rng.standard_normal((n_samples, self.latent_dim_)).astype(np.float32)
-        labels = None
-        if self.conditional:
-            if y is None:
-                y = self.classes_[rng.randint(len(self.classes_), size=n_samples)]
-            labels = self._labels(y, n_samples, "sample")
-        elif y is not None:
-            raise ValueError(
-                "y chooses the class of a conditional VAE's samples, but this VAEDetector "
-                "was fitted with conditional=False."
-            )
+        check_n_samples(n_samples)
+        classes = self.classes_ if self.conditional else None
+        z, labels = sample_inputs(random_state, n_samples, self.latent_dim_, classes, y,
+                                  "VAEDetector")
         return self._from_network(self._decode(z, labels), (n_samples,) + tuple(self.input_shape_))
 
     def transfer(self, X, y_target, y=None):

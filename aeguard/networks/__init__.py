@@ -1,7 +1,8 @@
 """Pure Keras builders for aeguard's networks.
 
 Each builder takes plain numbers, returns uncompiled ``keras.Model`` objects
-``(autoencoder, encoder, decoder)`` and knows nothing about scikit-learn. The
+``(autoencoder, encoder, decoder)`` (a GAN builder: ``(gan, generator,
+discriminator)``) and knows nothing about scikit-learn. The
 estimators rebuild a network from the builder's name and keyword arguments
 (see :data:`BUILDERS`), which is how pickling and :func:`aeguard.load` restore
 a model without ever executing code stored in a file.
@@ -18,6 +19,7 @@ start_backend()  # before the builders below import Keras
 from .conv1d import build_conv1d_autoencoder
 from .conv2d import build_conv2d_autoencoder
 from .dense import build_dense_autoencoder
+from .gan import build_dcgan, build_dense_gan
 from .recurrent import build_lstm_autoencoder
 from .unet import build_unet2d
 from .vae import build_conv1d_vae, build_conv2d_vae, build_dense_vae
@@ -32,6 +34,8 @@ BUILDERS = {
     "unet2d": build_unet2d,
     "vae_dense": build_dense_vae,
     "vae_conv2d": build_conv2d_vae,
+    "gan_dense": build_dense_gan,
+    "gan_conv2d": build_dcgan,
 }
 
 __all__ = [
@@ -40,7 +44,9 @@ __all__ = [
     "build_conv1d_vae",
     "build_conv2d_autoencoder",
     "build_conv2d_vae",
+    "build_dcgan",
     "build_dense_autoencoder",
+    "build_dense_gan",
     "build_dense_vae",
     "build_lstm_autoencoder",
     "build_unet2d",

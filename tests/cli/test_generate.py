@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 import aeguard
-from aeguard import AEDetector, VAEDetector
+from aeguard import AEDetector, GANGenerator, VAEDetector
 from aeguard.cli import app
 
 from .helpers import assert_user_error, runner
@@ -13,7 +13,7 @@ from .helpers import assert_user_error, runner
 
 @pytest.fixture(scope="module")
 def models(tmp_path_factory, digits_images, manifold_data):
-    """Saved models: a conditional image VAE, a tabular VAE and an AEDetector."""
+    """Saved models: a conditional image VAE, a tabular VAE, an AEDetector, a conditional GAN."""
     folder = tmp_path_factory.mktemp("models")
     images, target = digits_images
     cvae = VAEDetector(conditional=True, latent_dim=4, epochs=30, trim_fraction=0, random_state=0)
@@ -22,6 +22,8 @@ def models(tmp_path_factory, digits_images, manifold_data):
     frame = pd.DataFrame(X_train, columns=[f"s{i}" for i in range(X_train.shape[1])])
     aeguard.save(VAEDetector(epochs=5, random_state=0).fit(frame), folder / "rows.aeg")
     aeguard.save(AEDetector(epochs=2, random_state=0).fit(X_train), folder / "ae.aeg")
+    gan = GANGenerator(architecture="dense", epochs=100, random_state=0)
+    aeguard.save(gan.fit(images, target), folder / "cgan.aeg")
     return folder
 
 
@@ -51,6 +53,23 @@ def test_generate_an_array_of_one_class(models, tmp_path, digits_images):
     assert np.array_equal(np.load(again), samples)
 
 
+def test_generate_from_a_conditional_gan(models, tmp_path, digits_images):
+    images, target = digits_images
+    out = tmp_path / "threes.npy"
+    args = ["generate", str(models / "cgan.aeg"), "--n", "40", "--label", "3", "--seed", "0",
+            "-o", str(out)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    samples = np.load(out)
+    assert samples.shape == (40, 8, 8)
+    means = np.stack([images[target == k].mean(axis=0) for k in range(10)])
+    nearest = ((samples[:, None] - means[None]) ** 2).sum(axis=(2, 3)).argmin(axis=1)
+    assert np.mean(nearest == 3) >= 0.8
+    grid = tmp_path / "grid.png"
+    assert runner.invoke(app, ["generate", str(models / "cgan.aeg"), "-o", str(grid)]).exit_code == 0
+    assert grid.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 def test_generate_rows_keep_the_column_names(models, tmp_path):
     out = tmp_path / "rows.csv"
     result = runner.invoke(app, ["generate", str(models / "rows.aeg"), "--n", "5", "-o", str(out)])
@@ -73,8 +92,8 @@ def test_generate_keeps_an_existing_output(models, tmp_path):
     "model, extra, fragments",
     [
         ("cvae.aeg", ["--label", "12"], ["unknown --label '12'", "0, 1, 2"]),
-        ("rows.aeg", ["--label", "1"], ["--label needs a conditional VAE"]),
-        ("ae.aeg", [], ["holds a AEDetector", "needs a VAEDetector"]),
+        ("rows.aeg", ["--label", "1"], ["--label needs a conditional model"]),
+        ("ae.aeg", [], ["holds a AEDetector", "needs a VAEDetector or a GANGenerator"]),
         ("missing.aeg", [], ["no model file"]),
         ("cvae.aeg", ["--n", "0"], ["--n", "greater than or equal to 1"]),
         ("cvae.aeg", ["--seed", "-1"], ["--seed", "greater than or equal to 0"]),

@@ -252,7 +252,7 @@ def test_conditional_scoring_needs_known_labels(cvae):
 
 def test_unconditional_vae_rejects_class_requests(image_vae, digits_images):
     images, _ = digits_images
-    with pytest.raises(ValueError, match="conditional=False"):
+    with pytest.raises(ValueError, match="fitted without class labels"):
         image_vae.sample(2, y=3)
     with pytest.raises(ValueError, match="transfer needs a conditional VAE"):
         image_vae.transfer(images[:2], 3)

@@ -1,0 +1,246 @@
+"""Generative adversarial networks: a dense GAN for rows, a DCGAN for images, and their training.
+
+A builder returns ``(gan, generator, discriminator)``. The generator maps a
+code ``z`` (and, when conditional, the one-hot class) to an item in the
+network's scale: linear rows, or images in [-1, 1] (``tanh``). The
+discriminator maps an item (and the class) to one logit, "real" being
+positive. ``gan`` is a model with both as parts, ``[z, x] -> [G(z), D(x)]``
+(with the class inputs when conditional): its weights are the pair's, which is
+what pickling and model files store.
+
+The image networks follow the DCGAN recipe (Radford et al. 2016): the
+generator is a dense layer to a small feature map followed by transposed
+convolutions that double its size, each with batch normalisation and a leaky
+ReLU; the discriminator is strided convolutions with leaky ReLUs and dropout,
+without batch normalisation (it sees real and generated batches apart). A
+conditional network gets the class as extra input: joined to ``z`` in the
+generator, and as constant extra channels of the image (or extra columns of
+the row) in the discriminator.
+"""
+
+import math
+import sys
+
+import keras
+import numpy as np
+
+#: Slope of the leaky ReLUs (the DCGAN paper's).
+LEAKY_SLOPE = 0.2
+#: Adam's first-moment decay for both networks (the DCGAN paper's 0.5: momentum
+#: at Adam's usual 0.9 makes the adversarial game oscillate).
+ADAM_BETA_1 = 0.5
+
+
+def _leaky(h, name):
+    return keras.layers.LeakyReLU(negative_slope=LEAKY_SLOPE, name=name)(h)
+
+
+def _gan(generator, discriminator, latent_dim, item_shape, n_classes):
+    """The pair as one model (for its weights): ``[z, x] (+ labels) -> [G(z), D(x)]``."""
+    z = keras.Input(shape=(latent_dim,), name="gan_z")
+    x = keras.Input(shape=item_shape, name="gan_x")
+    if n_classes:
+        y = keras.Input(shape=(n_classes,), name="gan_y")
+        outputs = [generator([z, y]), discriminator([x, y])]
+        return keras.Model([z, x, y], outputs, name="gan")
+    return keras.Model([z, x], [generator(z), discriminator(x)], name="gan")
+
+
+def _label_input(n_classes, name):
+    return [keras.Input(shape=(n_classes,), name=name)] if n_classes else []
+
+
+def build_dense_gan(n_features, latent_dim, hidden_units, *, n_classes=0, dropout=0.3):
+    """Build a dense GAN for rows of ``n_features`` standardised values.
+
+    Parameters
+    ----------
+    n_features : int
+        Width of a row.
+    latent_dim : int
+        Width of the generator's input code.
+    hidden_units : sequence of int
+        Hidden widths of the discriminator, outermost first; the generator
+        uses them in reverse (narrow to wide).
+    n_classes : int, default=0
+        Classes of a conditional GAN; 0 builds an unconditional one.
+    dropout : float, default=0.3
+        Dropout after each hidden layer of the discriminator.
+
+    Returns
+    -------
+    gan, generator, discriminator : keras.Model
+        Uncompiled; see the module docstring.
+    """
+    z = keras.Input(shape=(latent_dim,), name="z")
+    y_g = _label_input(n_classes, "y_gen")
+    h = keras.layers.Concatenate(name="gen_concat")([z] + y_g) if n_classes else z
+    for i, units in enumerate(reversed(tuple(hidden_units))):
+        h = keras.layers.Dense(units, name=f"gen_dense_{i}")(h)
+        h = keras.layers.BatchNormalization(name=f"gen_bn_{i}")(h)
+        h = _leaky(h, f"gen_act_{i}")
+    out = keras.layers.Dense(n_features, name="gen_out")(h)
+    generator = keras.Model([z] + y_g if n_classes else z, out, name="generator")
+
+    x = keras.Input(shape=(n_features,), name="x")
+    y_d = _label_input(n_classes, "y_disc")
+    h = keras.layers.Concatenate(name="disc_concat")([x] + y_d) if n_classes else x
+    for i, units in enumerate(hidden_units):
+        h = _leaky(keras.layers.Dense(units, name=f"disc_dense_{i}")(h), f"disc_act_{i}")
+        if dropout:
+            h = keras.layers.Dropout(dropout, name=f"disc_dropout_{i}")(h)
+    logit = keras.layers.Dense(1, name="disc_logit")(h)
+    discriminator = keras.Model([x] + y_d if n_classes else x, logit, name="discriminator")
+    return _gan(generator, discriminator, latent_dim, (n_features,), n_classes), generator, discriminator
+
+
+def build_dcgan(input_shape, latent_dim, filters, *, n_classes=0, kernel_size=5, dropout=0.3):
+    """Build a DCGAN for images of ``input_shape`` (height, width, channels), pixels in [-1, 1].
+
+    Parameters
+    ----------
+    input_shape : tuple of int
+        ``(height, width, channels)`` of one image; any size (the generator
+        crops its doubled feature maps to it).
+    latent_dim : int
+        Width of the generator's input code.
+    filters : sequence of int
+        Filters of the discriminator's strided convolutions, outermost first
+        (each halves the image); the generator mirrors them (each transposed
+        convolution doubles its feature map).
+    n_classes : int, default=0
+        Classes of a conditional GAN; 0 builds an unconditional one.
+    kernel_size : int, default=5
+        Size of the square kernels.
+    dropout : float, default=0.3
+        Dropout after each discriminator block.
+
+    Returns
+    -------
+    gan, generator, discriminator : keras.Model
+        Uncompiled; see the module docstring.
+    """
+    height, width, channels = (int(s) for s in input_shape)
+    filters = tuple(int(f) for f in filters)
+    factor = 2 ** len(filters)
+    inner = (math.ceil(height / factor), math.ceil(width / factor), filters[-1])
+
+    z = keras.Input(shape=(latent_dim,), name="z")
+    y_g = _label_input(n_classes, "y_gen")
+    h = keras.layers.Concatenate(name="gen_concat")([z] + y_g) if n_classes else z
+    h = keras.layers.Dense(math.prod(inner), use_bias=False, name="gen_dense")(h)
+    h = _leaky(keras.layers.BatchNormalization(name="gen_bn_dense")(h), "gen_act_dense")
+    h = keras.layers.Reshape(inner, name="gen_reshape")(h)
+    for i, n_filters in enumerate(reversed(filters[:-1])):
+        h = keras.layers.Conv2DTranspose(n_filters, kernel_size, strides=2, padding="same",
+                                         use_bias=False, name=f"gen_deconv_{i}")(h)
+        h = _leaky(keras.layers.BatchNormalization(name=f"gen_bn_{i}")(h), f"gen_act_{i}")
+    h = keras.layers.Conv2DTranspose(channels, kernel_size, strides=2, padding="same",
+                                     name="gen_deconv_out")(h)
+    extra_h, extra_w = int(h.shape[1]) - height, int(h.shape[2]) - width
+    if extra_h or extra_w:
+        h = keras.layers.Cropping2D(((0, extra_h), (0, extra_w)), name="gen_crop")(h)
+    out = keras.layers.Activation("tanh", name="gen_tanh")(h)
+    generator = keras.Model([z] + y_g if n_classes else z, out, name="generator")
+
+    x = keras.Input(shape=(height, width, channels), name="x")
+    y_d = _label_input(n_classes, "y_disc")
+    h = x
+    if n_classes:  # the class as constant channels of the image
+        planes = keras.layers.RepeatVector(height * width, name="disc_repeat")(y_d[0])
+        planes = keras.layers.Reshape((height, width, n_classes), name="disc_planes")(planes)
+        h = keras.layers.Concatenate(name="disc_concat")([x, planes])
+    for i, n_filters in enumerate(filters):
+        h = keras.layers.Conv2D(n_filters, kernel_size, strides=2, padding="same",
+                                name=f"disc_conv_{i}")(h)
+        h = _leaky(h, f"disc_act_{i}")
+        if dropout:
+            h = keras.layers.Dropout(dropout, name=f"disc_dropout_{i}")(h)
+    h = keras.layers.Flatten(name="disc_flatten")(h)
+    logit = keras.layers.Dense(1, name="disc_logit")(h)
+    discriminator = keras.Model([x] + y_d if n_classes else x, logit, name="discriminator")
+    gan = _gan(generator, discriminator, latent_dim, (height, width, channels), n_classes)
+    return gan, generator, discriminator
+
+
+def train_gan(generator, discriminator, X, labels, *, latent_dim, epochs, batch_size,
+              learning_rate, label_smoothing, seed, verbose):
+    """Train the pair adversarially: one discriminator step, then one generator step, per batch.
+
+    The discriminator minimises the cross-entropy of "real" on ``X`` (target
+    ``1 - label_smoothing``: one-sided label smoothing, Salimans et al. 2016)
+    and "fake" on generated items; the generator minimises the cross-entropy
+    of "real" on its own items (the non-saturating loss of Goodfellow et al.
+    2014). Both use Adam with ``beta_1`` = :data:`ADAM_BETA_1`. Codes are drawn
+    from N(0, I) with a NumPy generator seeded by ``seed``, so a fit is
+    reproducible.
+
+    Parameters
+    ----------
+    X : ndarray
+        Training items in the networks' scale.
+    labels : ndarray of shape (n_samples, n_classes) or None
+        One-hot classes of a conditional pair.
+    verbose : int
+        0 silent; 1 a progress line redrawn on stderr; 2 a line per epoch.
+
+    Returns
+    -------
+    history : dict of str -> list of float
+        Mean ``"d_loss"`` and ``"g_loss"`` per epoch.
+    """
+    import tensorflow as tf
+
+    from .training import EAGER_MAX_STEPS, _full_batches, _report
+
+    g_opt = keras.optimizers.Adam(learning_rate=learning_rate, beta_1=ADAM_BETA_1)
+    d_opt = keras.optimizers.Adam(learning_rate=learning_rate, beta_1=ADAM_BETA_1)
+    g_opt.build(generator.trainable_variables)
+    d_opt.build(discriminator.trainable_variables)
+    bce = keras.losses.BinaryCrossentropy(from_logits=True)
+    conditional = labels is not None
+    real_target = 1.0 - float(label_smoothing)
+
+    def with_label(item, y):
+        return [item, y] if conditional else item
+
+    def step(x, y, z_d, z_g):
+        fake = generator(with_label(z_d, y), training=True)
+        with tf.GradientTape() as tape:
+            real_logit = discriminator(with_label(x, y), training=True)
+            fake_logit = discriminator(with_label(fake, y), training=True)
+            d_loss = (bce(tf.fill(tf.shape(real_logit), real_target), real_logit)
+                      + bce(tf.zeros_like(fake_logit), fake_logit))
+        grads = tape.gradient(d_loss, discriminator.trainable_variables)
+        d_opt.apply_gradients(zip(grads, discriminator.trainable_variables))
+        with tf.GradientTape() as tape:
+            fake_logit = discriminator(with_label(generator(with_label(z_g, y), training=True), y),
+                                       training=True)
+            g_loss = bce(tf.ones_like(fake_logit), fake_logit)
+        grads = tape.gradient(g_loss, generator.trainable_variables)
+        g_opt.apply_gradients(zip(grads, generator.trainable_variables))
+        return d_loss, g_loss
+
+    n_samples = len(X)
+    if epochs * -(-n_samples // batch_size) > EAGER_MAX_STEPS:  # else tracing costs more
+        step = tf.function(step)
+    rng = np.random.default_rng(seed)
+    dummy = np.zeros((batch_size, 0), dtype=np.float32)
+    history = {"d_loss": [], "g_loss": []}
+    for epoch in range(1, epochs + 1):
+        order = _full_batches(np.arange(n_samples), batch_size, rng)
+        d_total = g_total = 0.0
+        n_batches = len(order) // batch_size
+        for start in range(0, len(order), batch_size):
+            batch = order[start : start + batch_size]
+            z = rng.standard_normal((2, batch_size, latent_dim)).astype(np.float32)
+            y = labels[batch] if conditional else dummy
+            d_loss, g_loss = step(*(tf.convert_to_tensor(a) for a in (X[batch], y, z[0], z[1])))
+            d_total += float(d_loss)
+            g_total += float(g_loss)
+        history["d_loss"].append(d_total / n_batches)
+        history["g_loss"].append(g_total / n_batches)
+        _report(epoch, epochs, history, verbose)
+    if verbose == 1:
+        print(file=sys.stderr)
+    return history
