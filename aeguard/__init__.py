@@ -19,6 +19,7 @@ _PUBLIC = {
     "GANGenerator": "aeguard.estimators.gan",
     "SeriesDetector": "aeguard.estimators.series",
     "VAEDetector": "aeguard.estimators.variational",
+    "VAEGAN": "aeguard.estimators.vaegan",
     "load": "aeguard.persistence",
     "save": "aeguard.persistence",
 }

@@ -61,9 +61,10 @@ def _estimator_classes():
     from .estimators.autoencoder import AEDetector
     from .estimators.gan import GANGenerator
     from .estimators.series import SeriesDetector
+    from .estimators.vaegan import VAEGAN
     from .estimators.variational import VAEDetector
 
-    classes = (AEDetector, Denoiser, GANGenerator, SeriesDetector, VAEDetector)
+    classes = (AEDetector, Denoiser, GANGenerator, SeriesDetector, VAEDetector, VAEGAN)
     return {cls.__name__: cls for cls in classes}
 
 

@@ -17,7 +17,7 @@ ARRAY_SUFFIXES = (".npy", ".csv")
 def generate(
     model: Annotated[
         Path,
-        typer.Argument(metavar="MODEL", help="A VAEDetector or GANGenerator saved with aeguard.save.", show_default=False),
+        typer.Argument(metavar="MODEL", help="A VAEDetector, VAEGAN or GANGenerator saved with aeguard.save.", show_default=False),
     ],
     *,
     output: Annotated[

@@ -8,6 +8,7 @@ from .autoencoder import AEDetector
 from .denoise import Denoiser
 from .gan import GANGenerator
 from .series import SeriesDetector
+from .vaegan import VAEGAN
 from .variational import VAEDetector
 
-__all__ = ["AEDetector", "Denoiser", "GANGenerator", "SeriesDetector", "VAEDetector"]
+__all__ = ["AEDetector", "Denoiser", "GANGenerator", "SeriesDetector", "VAEDetector", "VAEGAN"]

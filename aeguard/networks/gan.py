@@ -82,15 +82,8 @@ def build_dense_gan(n_features, latent_dim, hidden_units, *, n_classes=0, dropou
     out = keras.layers.Dense(n_features, name="gen_out")(h)
     generator = keras.Model([z] + y_g if n_classes else z, out, name="generator")
 
-    x = keras.Input(shape=(n_features,), name="x")
-    y_d = _label_input(n_classes, "y_disc")
-    h = keras.layers.Concatenate(name="disc_concat")([x] + y_d) if n_classes else x
-    for i, units in enumerate(hidden_units):
-        h = _leaky(keras.layers.Dense(units, name=f"disc_dense_{i}")(h), f"disc_act_{i}")
-        if dropout:
-            h = keras.layers.Dropout(dropout, name=f"disc_dropout_{i}")(h)
-    logit = keras.layers.Dense(1, name="disc_logit")(h)
-    discriminator = keras.Model([x] + y_d if n_classes else x, logit, name="discriminator")
+    discriminator = dense_discriminator(n_features, hidden_units, n_classes=n_classes,
+                                        dropout=dropout)
     return _gan(generator, discriminator, latent_dim, (n_features,), n_classes), generator, discriminator
 
 
@@ -143,10 +136,35 @@ def build_dcgan(input_shape, latent_dim, filters, *, n_classes=0, kernel_size=5,
     out = keras.layers.Activation("tanh", name="gen_tanh")(h)
     generator = keras.Model([z] + y_g if n_classes else z, out, name="generator")
 
+    discriminator = conv2d_discriminator((height, width, channels), filters, n_classes=n_classes,
+                                         kernel_size=kernel_size, dropout=dropout)
+    gan = _gan(generator, discriminator, latent_dim, (height, width, channels), n_classes)
+    return gan, generator, discriminator
+
+
+def dense_discriminator(n_features, hidden_units, *, n_classes=0, dropout=0.3):
+    """A discriminator of rows: dense layers with leaky ReLUs and dropout, one logit ("real" > 0)."""
+    x = keras.Input(shape=(n_features,), name="x")
+    y_d = _label_input(n_classes, "y_disc")
+    h = keras.layers.Concatenate(name="disc_concat")([x] + y_d) if n_classes else x
+    for i, units in enumerate(hidden_units):
+        h = _leaky(keras.layers.Dense(units, name=f"disc_dense_{i}")(h), f"disc_act_{i}")
+        if dropout:
+            h = keras.layers.Dropout(dropout, name=f"disc_dropout_{i}")(h)
+    logit = keras.layers.Dense(1, name="disc_logit")(h)
+    return keras.Model([x] + y_d if n_classes else x, logit, name="discriminator")
+
+
+def conv2d_discriminator(input_shape, filters, *, n_classes=0, kernel_size=5, dropout=0.3):
+    """A discriminator of images: strided convolutions with leaky ReLUs and dropout, one logit.
+
+    A conditional one sees the one-hot class as constant extra channels of the image.
+    """
+    height, width, channels = (int(s) for s in input_shape)
     x = keras.Input(shape=(height, width, channels), name="x")
     y_d = _label_input(n_classes, "y_disc")
     h = x
-    if n_classes:  # the class as constant channels of the image
+    if n_classes:
         planes = keras.layers.RepeatVector(height * width, name="disc_repeat")(y_d[0])
         planes = keras.layers.Reshape((height, width, n_classes), name="disc_planes")(planes)
         h = keras.layers.Concatenate(name="disc_concat")([x, planes])
@@ -158,9 +176,7 @@ def build_dcgan(input_shape, latent_dim, filters, *, n_classes=0, kernel_size=5,
             h = keras.layers.Dropout(dropout, name=f"disc_dropout_{i}")(h)
     h = keras.layers.Flatten(name="disc_flatten")(h)
     logit = keras.layers.Dense(1, name="disc_logit")(h)
-    discriminator = keras.Model([x] + y_d if n_classes else x, logit, name="discriminator")
-    gan = _gan(generator, discriminator, latent_dim, (height, width, channels), n_classes)
-    return gan, generator, discriminator
+    return keras.Model([x] + y_d if n_classes else x, logit, name="discriminator")
 
 
 def train_gan(generator, discriminator, X, labels, *, latent_dim, epochs, batch_size,
@@ -191,55 +207,144 @@ def train_gan(generator, discriminator, X, labels, *, latent_dim, epochs, batch_
     """
     import tensorflow as tf
 
-    from .training import EAGER_MAX_STEPS, _full_batches, _report
-
-    g_opt = keras.optimizers.Adam(learning_rate=learning_rate, beta_1=ADAM_BETA_1)
-    d_opt = keras.optimizers.Adam(learning_rate=learning_rate, beta_1=ADAM_BETA_1)
-    g_opt.build(generator.trainable_variables)
-    d_opt.build(discriminator.trainable_variables)
-    bce = keras.losses.BinaryCrossentropy(from_logits=True)
-    conditional = labels is not None
-    real_target = 1.0 - float(label_smoothing)
-
-    def with_label(item, y):
-        return [item, y] if conditional else item
+    critic = _Critic(discriminator, learning_rate, label_smoothing, labels is not None)
+    g_opt = _adam(generator.trainable_variables, learning_rate)
 
     def step(x, y, z_d, z_g):
-        fake = generator(with_label(z_d, y), training=True)
+        d_loss = critic.step(x, y, [generator(critic.inputs(z_d, y), training=True)])
         with tf.GradientTape() as tape:
-            real_logit = discriminator(with_label(x, y), training=True)
-            fake_logit = discriminator(with_label(fake, y), training=True)
-            d_loss = (bce(tf.fill(tf.shape(real_logit), real_target), real_logit)
-                      + bce(tf.zeros_like(fake_logit), fake_logit))
-        grads = tape.gradient(d_loss, discriminator.trainable_variables)
-        d_opt.apply_gradients(zip(grads, discriminator.trainable_variables))
-        with tf.GradientTape() as tape:
-            fake_logit = discriminator(with_label(generator(with_label(z_g, y), training=True), y),
-                                       training=True)
-            g_loss = bce(tf.ones_like(fake_logit), fake_logit)
+            fake = generator(critic.inputs(z_g, y), training=True)
+            g_loss = critic.fooled(fake, y, training=True)
         grads = tape.gradient(g_loss, generator.trainable_variables)
         g_opt.apply_gradients(zip(grads, generator.trainable_variables))
         return d_loss, g_loss
 
+    return _run_epochs(step, X, labels, (latent_dim, latent_dim), epochs=epochs,
+                       batch_size=batch_size, seed=seed, verbose=verbose,
+                       names=("d_loss", "g_loss"))
+
+
+def train_vaegan(encoder, decoder, discriminator, X, labels, *, latent_dim, likelihood, beta,
+                 adversarial_weight, epochs, batch_size, learning_rate, label_smoothing, seed,
+                 verbose):
+    """Train a VAE and a discriminator on its outputs (a VAE-GAN, after Larsen et al. 2016).
+
+    Per batch, the VAE (encoder and decoder) takes one step on the negative
+    ELBO, ``likelihood`` of the batch under its reconstructions plus
+    ``beta`` x KL(q(z | x) || N(0, I)), plus ``adversarial_weight`` x the
+    cross-entropy of "real" on its reconstructions and on decodings of
+    prior draws; then the discriminator takes one step on real items against
+    both kinds of decoded items (target for real ``1 - label_smoothing``).
+    The adversarial term rewards outputs the discriminator takes for real
+    items: sharp strokes where the likelihood alone settles for the average
+    of the plausible items.
+
+    Returns
+    -------
+    history : dict of str -> list of float
+        Mean ``"vae_loss"`` (the VAE's whole objective) and ``"d_loss"`` per epoch.
+    """
+    import tensorflow as tf
+
+    from .vae import LOG_VAR_RANGE
+
+    vae_vars = encoder.trainable_variables + decoder.trainable_variables
+    critic = _Critic(discriminator, learning_rate, label_smoothing, labels is not None)
+    v_opt = _adam(vae_vars, learning_rate)
+    with_label = critic.inputs
+
+    def step(x, y, eps, z_prior):
+        with tf.GradientTape() as tape:
+            mean, log_var = encoder(with_label(x, y), training=True)
+            log_var = tf.clip_by_value(log_var, *LOG_VAR_RANGE)
+            recon = decoder(with_label(mean + tf.exp(0.5 * log_var) * eps, y), training=True)
+            prior = decoder(with_label(z_prior, y), training=True)
+            kl = -0.5 * tf.reduce_sum(1.0 + log_var - tf.square(mean) - tf.exp(log_var), axis=-1)
+            fooled = critic.fooled(recon, y) + critic.fooled(prior, y)
+            vae_loss = (tf.reduce_mean(likelihood(x, recon)) + beta * tf.reduce_mean(kl)
+                        + adversarial_weight * fooled)
+        grads = tape.gradient(vae_loss, vae_vars)
+        v_opt.apply_gradients(zip(grads, vae_vars))
+        return vae_loss, critic.step(x, y, [recon, prior])
+
+    return _run_epochs(step, X, labels, (latent_dim, latent_dim), epochs=epochs,
+                       batch_size=batch_size, seed=seed, verbose=verbose,
+                       names=("vae_loss", "d_loss"))
+
+
+def _adam(variables, learning_rate):
+    """Adam with ``beta_1`` = :data:`ADAM_BETA_1`, its slots built for ``variables``."""
+    optimizer = keras.optimizers.Adam(learning_rate=learning_rate, beta_1=ADAM_BETA_1)
+    optimizer.build(variables)
+    return optimizer
+
+
+class _Critic:
+    """The discriminator's side of both games: its optimizer, its loss, and its inputs."""
+
+    def __init__(self, discriminator, learning_rate, label_smoothing, conditional):
+        self.network = discriminator
+        self.optimizer = _adam(discriminator.trainable_variables, learning_rate)
+        self.bce = keras.losses.BinaryCrossentropy(from_logits=True)
+        self.real_target = 1.0 - float(label_smoothing)
+        self.conditional = conditional
+
+    def inputs(self, item, y):
+        """A network's inputs: the item, and its one-hot class when conditional."""
+        return [item, y] if self.conditional else item
+
+    def fooled(self, items, y, training=False):
+        """The cross-entropy of "real" on ``items``: what a generator minimises."""
+        import tensorflow as tf
+
+        logit = self.network(self.inputs(items, y), training=training)
+        return self.bce(tf.ones_like(logit), logit)
+
+    def step(self, x, y, fakes):
+        """One step on real items ``x`` against the mean loss over the batches ``fakes``."""
+        import tensorflow as tf
+
+        with tf.GradientTape() as tape:
+            real = self.network(self.inputs(x, y), training=True)
+            loss = self.bce(tf.fill(tf.shape(real), self.real_target), real)
+            for fake in fakes:
+                logit = self.network(self.inputs(tf.stop_gradient(fake), y), training=True)
+                loss += self.bce(tf.zeros_like(logit), logit) / len(fakes)
+        grads = tape.gradient(loss, self.network.trainable_variables)
+        self.optimizer.apply_gradients(zip(grads, self.network.trainable_variables))
+        return loss
+
+
+def _run_epochs(step, X, labels, noise_widths, *, epochs, batch_size, seed, verbose, names):
+    """The adversarial loops' epochs: shuffled full batches, fresh N(0, I) noise per batch.
+
+    ``step(x, y, *noise)`` takes a batch, its one-hot labels (an empty array
+    when unconditional) and one standard normal array per entry of
+    ``noise_widths``, and returns one loss per entry of ``names``. It is
+    compiled with ``tf.function`` unless the run is too short to repay the
+    tracing.
+    """
+    import tensorflow as tf
+
+    from .training import EAGER_MAX_STEPS, _full_batches, _report
+
     n_samples = len(X)
-    if epochs * -(-n_samples // batch_size) > EAGER_MAX_STEPS:  # else tracing costs more
+    if epochs * -(-n_samples // batch_size) > EAGER_MAX_STEPS:
         step = tf.function(step)
     rng = np.random.default_rng(seed)
-    dummy = np.zeros((batch_size, 0), dtype=np.float32)
-    history = {"d_loss": [], "g_loss": []}
+    no_labels = np.zeros((batch_size, 0), dtype=np.float32)
+    history = {name: [] for name in names}
     for epoch in range(1, epochs + 1):
         order = _full_batches(np.arange(n_samples), batch_size, rng)
-        d_total = g_total = 0.0
-        n_batches = len(order) // batch_size
+        totals = np.zeros(len(names))
         for start in range(0, len(order), batch_size):
             batch = order[start : start + batch_size]
-            z = rng.standard_normal((2, batch_size, latent_dim)).astype(np.float32)
-            y = labels[batch] if conditional else dummy
-            d_loss, g_loss = step(*(tf.convert_to_tensor(a) for a in (X[batch], y, z[0], z[1])))
-            d_total += float(d_loss)
-            g_total += float(g_loss)
-        history["d_loss"].append(d_total / n_batches)
-        history["g_loss"].append(g_total / n_batches)
+            noise = [rng.standard_normal((batch_size, w)).astype(np.float32) for w in noise_widths]
+            y = labels[batch] if labels is not None else no_labels
+            losses = step(*(tf.convert_to_tensor(a) for a in (X[batch], y, *noise)))
+            totals += [float(v) for v in losses]
+        for name, total in zip(names, totals / (len(order) // batch_size)):
+            history[name].append(float(total))
         _report(epoch, epochs, history, verbose)
     if verbose == 1:
         print(file=sys.stderr)

@@ -2,7 +2,7 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from aeguard import AEDetector, Denoiser, GANGenerator, SeriesDetector, VAEDetector
+from aeguard import VAEGAN, AEDetector, Denoiser, GANGenerator, SeriesDetector, VAEDetector
 
 # aeguard's score_samples is the reconstruction error (higher = more anomalous,
 # DESIGN.md), while this check asserts sklearn's opposite sign:
@@ -26,6 +26,8 @@ EXPECTED_FAILED = {
     "VAEDetector": {"check_outliers_train": SIGN,
                     "check_methods_sample_order_invariance": ROUNDING},
     "GANGenerator": {},
+    "VAEGAN": {"check_outliers_train": SIGN,
+               "check_methods_sample_order_invariance": ROUNDING},
     "Denoiser": {"check_fit_score_takes_y": CLEAN_Y, "check_pipeline_consistency": CLEAN_Y},
     "SeriesDetector": {
         "check_outliers_train": SIGN,
@@ -41,6 +43,7 @@ EXPECTED_FAILED = {
         VAEDetector(hidden_units=(4,), epochs=2, n_draws=2, random_state=0),
         Denoiser(hidden_units=(4,), epochs=2, random_state=0),
         GANGenerator(hidden_units=(4,), epochs=1, random_state=0),
+        VAEGAN(hidden_units=(4,), epochs=1, n_draws=2, random_state=0),
         # contamination: the default threshold (1.5 x the 99th percentile of
         # training scores) may flag no training row, but check_outliers_fit_predict
         # expects fit_predict to return both labels.
