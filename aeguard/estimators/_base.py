@@ -228,6 +228,13 @@ class ItemsMixin:
             Xs = Xs.reshape((len(Xs),) + _channel_last(self.input_shape_))
         return self.scaler_.inverse_transform(Xs).reshape(shape)
 
+    def _augmenter(self):
+        """The per-batch augmentation of the ``augment`` parameter (None: none)."""
+        from ._augment import augmenter
+
+        shape = _channel_last(self.input_shape_) if self._fitted_on_images() else None
+        return augmenter(self.augment, shape, flat=self.architecture_ == "dense")
+
     # ---------------------------------------------------------------- sizing
     def _resolve_architecture(self, X):
         image = self._fitted_on_images()

@@ -7,6 +7,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from ._augment import AugmentParam
 from ._base import COMMON_CONSTRAINTS, ItemsMixin, KerasStateMixin
 from ._labels import fit_classes, sample_inputs
 from ._params import Interval, check_n_samples, validate_params
@@ -52,8 +53,15 @@ class GANGenerator(ItemsMixin, KerasStateMixin, BaseEstimator):
         One-sided label smoothing: the discriminator's target for real items
         is ``1 - label_smoothing`` (Salimans et al. 2016), which keeps it from
         growing over-confident and starving the generator of gradient.
+    augment : dict or None, default=None
+        Images only: random rotations and mirror images of the real images,
+        drawn afresh for every batch, for small image sets:
+        ``{"rotation": 180, "mirror": True}`` turns each by a whole number
+        of degrees from [-180, 180] and flips half of them left to right.
+        None: the images as they are.
     random_state : int, RandomState instance or None, default=None
-        Seeds the initialisation, the codes and the batch order.
+        Seeds the initialisation, the codes, the batch order and the
+        augmentation.
     verbose : int, default=0
         0 silent; 1 a line naming the training data, then a progress line
         redrawn on stderr; 2 the same line, then one line per epoch.
@@ -118,6 +126,7 @@ class GANGenerator(ItemsMixin, KerasStateMixin, BaseEstimator):
             "learning_rate", "random_state", "verbose",
         )},
         "label_smoothing": [Interval(Real, 0, 0.5, closed="left")],
+        "augment": [AugmentParam()],
     }
 
     def __init__(
@@ -131,6 +140,7 @@ class GANGenerator(ItemsMixin, KerasStateMixin, BaseEstimator):
         batch_size="auto",
         learning_rate=2e-4,
         label_smoothing=0.1,
+        augment=None,
         random_state=None,
         verbose=0,
     ):
@@ -142,6 +152,7 @@ class GANGenerator(ItemsMixin, KerasStateMixin, BaseEstimator):
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.label_smoothing = label_smoothing
+        self.augment = augment
         self.random_state = random_state
         self.verbose = verbose
 
@@ -198,7 +209,7 @@ class GANGenerator(ItemsMixin, KerasStateMixin, BaseEstimator):
                 self.generator_, self.discriminator_, Xs, labels,
                 latent_dim=self.latent_dim_, epochs=self.n_epochs_, batch_size=self.batch_size_,
                 learning_rate=self.learning_rate, label_smoothing=self.label_smoothing,
-                seed=seed, verbose=self.verbose,
+                seed=seed, verbose=self.verbose, augment=self._augmenter(),
             )
         return self
 

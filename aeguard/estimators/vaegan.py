@@ -42,7 +42,7 @@ class VAEGAN(VAEDetector):
         ``architecture``, ``latent_dim``, ``hidden_units``, ``filters``,
         ``batch_size``, ``learning_rate``, ``dropout``, ``preprocessing``,
         ``contamination``, ``beta``, ``likelihood``, ``anomaly_score``,
-        ``n_draws``, ``conditional``, ``random_state``, ``verbose``: as in
+        ``n_draws``, ``conditional``, ``augment``, ``random_state``, ``verbose``: as in
         :class:`VAEDetector`. ``learning_rate`` defaults to 2e-4 (Adam with
         ``beta_1=0.5`` for both networks, as for GANs); ``trim_fraction``
         must stay "auto" or 0 (every item is trained on);
@@ -106,6 +106,7 @@ class VAEGAN(VAEDetector):
         anomaly_score="reconstruction",
         n_draws=10,
         conditional=False,
+        augment=None,
         adversarial_weight=0.03,
         discriminator_filters=None,
         label_smoothing=0.1,
@@ -119,7 +120,7 @@ class VAEGAN(VAEDetector):
             preprocessing=preprocessing, contamination=contamination,
             trim_fraction=trim_fraction, beta=beta, likelihood=likelihood,
             anomaly_score=anomaly_score, n_draws=n_draws, conditional=conditional,
-            random_state=random_state, verbose=verbose,
+            augment=augment, random_state=random_state, verbose=verbose,
         )
         self.adversarial_weight = adversarial_weight
         self.discriminator_filters = discriminator_filters
@@ -167,6 +168,6 @@ class VAEGAN(VAEDetector):
                 adversarial_weight=float(self.adversarial_weight) * int(np.prod(X.shape[1:])),
                 epochs=self.n_epochs_, batch_size=self.batch_size_,
                 learning_rate=self.learning_rate, label_smoothing=self.label_smoothing,
-                seed=seed, verbose=self.verbose,
+                seed=seed, verbose=self.verbose, augment=self._augmenter(),
             )
         self.best_epoch_ = self.n_epochs_

@@ -5,6 +5,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from ._augment import AugmentParam
 from ._labels import fit_classes, one_hot, sample_inputs
 from ._params import Interval, Options, check_n_samples
 from .autoencoder import AEDetector
@@ -97,6 +98,12 @@ class VAEDetector(AEDetector):
         Build a conditional VAE: ``fit(X, y)`` requires class labels, and the
         scoring methods, ``transform`` and ``reconstruct`` take the labels of
         their X as ``y``.
+    augment : dict or None, default=None
+        Images only: random rotations and mirror images drawn afresh for
+        every training batch, for small image sets. ``{"rotation": 180,
+        "mirror": True}`` turns each image by a whole number of degrees drawn
+        from [-180, 180] and flips half of them left to right (see the API
+        documentation). None: the images as they are.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling, the validation split and the
         training draws. An int gives identical scores run after run.
@@ -178,6 +185,7 @@ class VAEDetector(AEDetector):
         "likelihood": [Options("auto", "bernoulli", "gaussian")],
         "anomaly_score": [Options("reconstruction", "elbo")],
         "n_draws": [Interval(Integral, 1, None)],
+        "augment": [AugmentParam()],
         "conditional": [Options(True, False)],
     }
 
@@ -202,6 +210,7 @@ class VAEDetector(AEDetector):
         anomaly_score="reconstruction",
         n_draws=10,
         conditional=False,
+        augment=None,
         random_state=None,
         verbose=0,
     ):
@@ -227,6 +236,7 @@ class VAEDetector(AEDetector):
         self.anomaly_score = anomaly_score
         self.n_draws = n_draws
         self.conditional = conditional
+        self.augment = augment
 
     # ------------------------------------------------------------------- fit
     def fit(self, X, y=None):
@@ -301,6 +311,7 @@ class VAEDetector(AEDetector):
             "trim": self._trim_fraction(),
             "loss": LIKELIHOODS[self.likelihood_],
             "row_loss": self._training_loss_rows,
+            "augment": self._augmenter(),
         }
 
     def _training_loss_rows(self, model, inputs, target):

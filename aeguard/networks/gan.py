@@ -180,7 +180,7 @@ def conv2d_discriminator(input_shape, filters, *, n_classes=0, kernel_size=5, dr
 
 
 def train_gan(generator, discriminator, X, labels, *, latent_dim, epochs, batch_size,
-              learning_rate, label_smoothing, seed, verbose):
+              learning_rate, label_smoothing, seed, verbose, augment=None):
     """Train the pair adversarially: one discriminator step, then one generator step, per batch.
 
     The discriminator minimises the cross-entropy of "real" on ``X`` (target
@@ -199,6 +199,9 @@ def train_gan(generator, discriminator, X, labels, *, latent_dim, epochs, batch_
         One-hot classes of a conditional pair.
     verbose : int
         0 silent; 1 a progress line redrawn on stderr; 2 a line per epoch.
+    augment : callable, default=None
+        ``augment(items, rng)`` -> a transformed copy of a batch of real items
+        (rotated, mirrored), applied afresh to every batch.
 
     Returns
     -------
@@ -221,12 +224,12 @@ def train_gan(generator, discriminator, X, labels, *, latent_dim, epochs, batch_
 
     return _run_epochs(step, X, labels, (latent_dim, latent_dim), epochs=epochs,
                        batch_size=batch_size, seed=seed, verbose=verbose,
-                       names=("d_loss", "g_loss"))
+                       names=("d_loss", "g_loss"), augment=augment)
 
 
 def train_vaegan(encoder, decoder, discriminator, X, labels, *, latent_dim, likelihood, beta,
                  adversarial_weight, epochs, batch_size, learning_rate, label_smoothing, seed,
-                 verbose):
+                 verbose, augment=None):
     """Train a VAE and a discriminator on its outputs (a VAE-GAN, after Larsen et al. 2016).
 
     Per batch, the VAE (encoder and decoder) takes one step on the negative
@@ -237,7 +240,7 @@ def train_vaegan(encoder, decoder, discriminator, X, labels, *, latent_dim, like
     both kinds of decoded items (target for real ``1 - label_smoothing``).
     The adversarial term rewards outputs the discriminator takes for real
     items: sharp strokes where the likelihood alone settles for the average
-    of the plausible items.
+    of the plausible items. ``augment`` as in :func:`train_gan`.
 
     Returns
     -------
@@ -269,7 +272,7 @@ def train_vaegan(encoder, decoder, discriminator, X, labels, *, latent_dim, like
 
     return _run_epochs(step, X, labels, (latent_dim, latent_dim), epochs=epochs,
                        batch_size=batch_size, seed=seed, verbose=verbose,
-                       names=("vae_loss", "d_loss"))
+                       names=("vae_loss", "d_loss"), augment=augment)
 
 
 def _adam(variables, learning_rate):
@@ -315,14 +318,15 @@ class _Critic:
         return loss
 
 
-def _run_epochs(step, X, labels, noise_widths, *, epochs, batch_size, seed, verbose, names):
+def _run_epochs(step, X, labels, noise_widths, *, epochs, batch_size, seed, verbose, names,
+                augment=None):
     """The adversarial loops' epochs: shuffled full batches, fresh N(0, I) noise per batch.
 
     ``step(x, y, *noise)`` takes a batch, its one-hot labels (an empty array
     when unconditional) and one standard normal array per entry of
     ``noise_widths``, and returns one loss per entry of ``names``. It is
     compiled with ``tf.function`` unless the run is too short to repay the
-    tracing.
+    tracing. ``augment(items, rng)``, if given, transforms each batch of ``X``.
     """
     import tensorflow as tf
 
@@ -341,7 +345,8 @@ def _run_epochs(step, X, labels, noise_widths, *, epochs, batch_size, seed, verb
             batch = order[start : start + batch_size]
             noise = [rng.standard_normal((batch_size, w)).astype(np.float32) for w in noise_widths]
             y = labels[batch] if labels is not None else no_labels
-            losses = step(*(tf.convert_to_tensor(a) for a in (X[batch], y, *noise)))
+            items = X[batch] if augment is None else augment(X[batch], rng)
+            losses = step(*(tf.convert_to_tensor(a) for a in (items, y, *noise)))
             totals += [float(v) for v in losses]
         for name, total in zip(names, totals / (len(order) // batch_size)):
             history[name].append(float(total))

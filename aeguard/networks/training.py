@@ -71,6 +71,7 @@ def train(
     loss="mse",
     row_loss=None,
     corrupt=None,
+    augment=None,
 ):
     """Compile and train ``model`` on ``X -> target`` with early stopping.
 
@@ -110,6 +111,10 @@ def train(
         ``corrupt(inputs, rng)`` -> corrupted copy of a batch's inputs, applied
         afresh to every batch of every epoch (a denoising autoencoder trained
         on its own data); ``rng`` is the fit's seeded NumPy generator.
+    augment : callable, default=None
+        ``augment(images, rng)`` -> transformed copy of a batch's images
+        (rotated, mirrored), applied afresh to every batch of every epoch, to
+        the input images and to the target alike (the same draw for both).
 
     Returns
     -------
@@ -146,11 +151,13 @@ def train(
         total = 0.0
         for start in range(0, len(order), batch_size):
             batch = order[start : start + batch_size]
-            inputs = take_rows(X, batch)
+            inputs, batch_target = take_rows(X, batch), target[batch]
+            if augment is not None:
+                inputs, batch_target = _augmented(augment, inputs, batch_target, rng)
             if corrupt is not None:
                 inputs = corrupt(inputs, rng)
             batch_loss = model.train_on_batch(
-                _keras_input(inputs), target[batch], return_dict=True
+                _keras_input(inputs), batch_target, return_dict=True
             )["loss"]
             total += float(batch_loss) * len(batch)
         history["loss"].append(total / len(order))
@@ -171,6 +178,15 @@ def train(
     if best_weights is not None:
         model.set_weights(best_weights)
     return history, max(best_epoch, 1)
+
+
+def _augmented(augment, inputs, target, rng):
+    """The batch's images (the first input, and the target) transformed by one draw of ``augment``."""
+    seed = int(rng.integers(2**63))
+    images = inputs[0] if isinstance(inputs, tuple) else inputs
+    images = augment(images, np.random.default_rng(seed))
+    target = augment(target, np.random.default_rng(seed))
+    return ((images,) + inputs[1:] if isinstance(inputs, tuple) else images), target
 
 
 def _full_batches(rows, batch_size, rng):
