@@ -12,6 +12,17 @@ def test_chunk_rows_grows_for_small_rows_only():
         training.INFERENCE_CHUNK
 
 
+def test_chunk_rows_counts_a_models_wide_outputs():
+    """A decoder's 8-value codes become 784-value images: chunked as images, not as codes."""
+    import keras
+
+    inputs = keras.Input((8,))
+    decoder = keras.Model(inputs, keras.layers.Reshape((28, 28, 1))(keras.layers.Dense(784)(inputs)))
+    codes = np.zeros((10, 8))
+    assert training.chunk_rows(codes) == training.INFERENCE_VALUES // 8
+    assert training.chunk_rows(codes, decoder) == training.INFERENCE_CHUNK
+
+
 def test_forward_gives_the_same_outputs_in_any_chunks():
     """Chunking is invisible: one pass, many small ones and the default agree."""
     import keras

@@ -380,14 +380,18 @@ class VAEDetector(AEDetector):
         )
         std = np.exp(0.5 * log_var)
         flat_x = Xs.reshape(len(Xs), -1).astype(np.float64)
-        decoded = [
-            self._decode(mean + std * eps, labels).reshape(len(Xs), -1).astype(np.float64)
-            for eps in draws
-        ]
+        # One decoded batch at a time: all draws of a large X at once would not fit in memory.
+        per_draw = []
+        for eps in draws:
+            decoded = self._decode(mean + std * eps, labels).reshape(len(Xs), -1)
+            if self.likelihood_ == "bernoulli":
+                per_draw.append(_bernoulli_nll(flat_x, decoded.astype(np.float64)))
+            else:
+                per_draw.append(np.square(flat_x - decoded).sum(axis=1))
         if self.likelihood_ == "bernoulli":
-            nll = [_bernoulli_nll(flat_x, p) for p in decoded]
+            nll = per_draw
         else:
-            sq = [np.square(flat_x - r).sum(axis=1) for r in decoded]
+            sq = per_draw
             if variance == "fit":
                 variance = self._calibrated_variance(np.concatenate(sq) / max(flat_x.shape[1], 1))
             elif variance is None:
