@@ -41,7 +41,7 @@ class VAEGAN(VAEDetector):
     **VAEDetector parameters
         ``architecture``, ``latent_dim``, ``hidden_units``, ``filters``,
         ``batch_size``, ``learning_rate``, ``dropout``, ``preprocessing``,
-        ``contamination``, ``beta``, ``likelihood``, ``anomaly_score``,
+        ``contamination``, ``beta``, ``free_nats``, ``likelihood``, ``anomaly_score``,
         ``n_draws``, ``conditional``, ``augment``, ``random_state``, ``verbose``: as in
         :class:`VAEDetector`. ``learning_rate`` defaults to 2e-4 (Adam with
         ``beta_1=0.5`` for both networks, as for GANs); ``trim_fraction``
@@ -102,6 +102,7 @@ class VAEGAN(VAEDetector):
         contamination=0.1,
         trim_fraction="auto",
         beta=1.0,
+        free_nats=0.0,
         likelihood="auto",
         anomaly_score="reconstruction",
         n_draws=10,
@@ -118,7 +119,7 @@ class VAEGAN(VAEDetector):
             filters=filters, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
             dropout=dropout, validation_fraction=validation_fraction, patience=patience,
             preprocessing=preprocessing, contamination=contamination,
-            trim_fraction=trim_fraction, beta=beta, likelihood=likelihood,
+            trim_fraction=trim_fraction, beta=beta, free_nats=free_nats, likelihood=likelihood,
             anomaly_score=anomaly_score, n_draws=n_draws, conditional=conditional,
             augment=augment, random_state=random_state, verbose=verbose,
         )
@@ -164,7 +165,7 @@ class VAEGAN(VAEDetector):
             self.history_ = train_vaegan(
                 self.encoder_, self.decoder_, self.discriminator_, X, labels,
                 latent_dim=self.latent_dim_, likelihood=LIKELIHOODS[self.likelihood_],
-                beta=float(self.beta),
+                beta=float(self.beta), free_nats=float(self.free_nats),
                 adversarial_weight=float(self.adversarial_weight) * int(np.prod(X.shape[1:])),
                 epochs=self.n_epochs_, batch_size=self.batch_size_,
                 learning_rate=self.learning_rate, label_smoothing=self.label_smoothing,

@@ -74,6 +74,14 @@ class VAEDetector(AEDetector):
     beta : float, default=1.0
         Weight of the KL term in training (1 is the ELBO; larger values give
         smoother, more disentangled codes and blurrier reconstructions).
+    free_nats : float, default=0.0
+        "Free bits" for the whole code: the training loss counts the KL term
+        (the batch mean) as no less than this many nats, so the code may
+        carry that much information about each item at no cost. Against a
+        conditional VAE's collapse onto class averages: its samples of a
+        class vary more, at a small cost in how many are recognised as that
+        class (measured in the API documentation). Much more than a few nats
+        lets the code learn the class too, and samples drift to others.
     likelihood : {"auto", "bernoulli", "gaussian"}, default="auto"
         The decoder's likelihood p(x | z). "bernoulli" (binary cross-entropy,
         sigmoid output) needs data in [0, 1] after preprocessing;
@@ -182,6 +190,7 @@ class VAEDetector(AEDetector):
     _constraints = {
         **AEDetector._constraints,
         "beta": [Interval(Real, 0, None, closed="left")],
+        "free_nats": [Interval(Real, 0, None, closed="left")],
         "likelihood": [Options("auto", "bernoulli", "gaussian")],
         "anomaly_score": [Options("reconstruction", "elbo")],
         "n_draws": [Interval(Integral, 1, None)],
@@ -206,6 +215,7 @@ class VAEDetector(AEDetector):
         contamination=0.1,
         trim_fraction="auto",
         beta=1.0,
+        free_nats=0.0,
         likelihood="auto",
         anomaly_score="reconstruction",
         n_draws=10,
@@ -232,6 +242,7 @@ class VAEDetector(AEDetector):
             verbose=verbose,
         )
         self.beta = beta
+        self.free_nats = free_nats
         self.likelihood = likelihood
         self.anomaly_score = anomaly_score
         self.n_draws = n_draws
@@ -281,6 +292,8 @@ class VAEDetector(AEDetector):
         spec["builder"] = "vae_" + spec["builder"]
         spec["kwargs"]["n_classes"] = len(self.classes_) if self.conditional else 0
         spec["kwargs"]["beta"] = float(self.beta)
+        if self.free_nats:
+            spec["kwargs"]["free_nats"] = float(self.free_nats)
         return spec
 
     def _output_activation(self, Xs):

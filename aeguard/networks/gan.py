@@ -229,12 +229,13 @@ def train_gan(generator, discriminator, X, labels, *, latent_dim, epochs, batch_
 
 def train_vaegan(encoder, decoder, discriminator, X, labels, *, latent_dim, likelihood, beta,
                  adversarial_weight, epochs, batch_size, learning_rate, label_smoothing, seed,
-                 verbose, augment=None):
+                 verbose, free_nats=0.0, augment=None):
     """Train a VAE and a discriminator on its outputs (a VAE-GAN, after Larsen et al. 2016).
 
     Per batch, the VAE (encoder and decoder) takes one step on the negative
     ELBO, ``likelihood`` of the batch under its reconstructions plus
-    ``beta`` x KL(q(z | x) || N(0, I)), plus ``adversarial_weight`` x the
+    ``beta`` x KL(q(z | x) || N(0, I)) (counted as no less than ``free_nats``
+    on average: :func:`aeguard.networks.vae.kl_term`), plus ``adversarial_weight`` x the
     cross-entropy of "real" on its reconstructions and on decodings of
     prior draws; then the discriminator takes one step on real items against
     both kinds of decoded items (target for real ``1 - label_smoothing``).
@@ -249,7 +250,7 @@ def train_vaegan(encoder, decoder, discriminator, X, labels, *, latent_dim, like
     """
     import tensorflow as tf
 
-    from .vae import LOG_VAR_RANGE
+    from .vae import LOG_VAR_RANGE, kl_term
 
     vae_vars = encoder.trainable_variables + decoder.trainable_variables
     critic = _Critic(discriminator, learning_rate, label_smoothing, labels is not None)
@@ -264,7 +265,7 @@ def train_vaegan(encoder, decoder, discriminator, X, labels, *, latent_dim, like
             prior = decoder(with_label(z_prior, y), training=True)
             kl = -0.5 * tf.reduce_sum(1.0 + log_var - tf.square(mean) - tf.exp(log_var), axis=-1)
             fooled = critic.fooled(recon, y) + critic.fooled(prior, y)
-            vae_loss = (tf.reduce_mean(likelihood(x, recon)) + beta * tf.reduce_mean(kl)
+            vae_loss = (tf.reduce_mean(likelihood(x, recon)) + kl_term(kl, beta, free_nats)
                         + adversarial_weight * fooled)
         grads = tape.gradient(vae_loss, vae_vars)
         v_opt.apply_gradients(zip(grads, vae_vars))

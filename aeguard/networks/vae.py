@@ -37,23 +37,40 @@ class Sampling(keras.layers.Layer):
 
     Only in training: at inference the layer returns the posterior mean, so
     the autoencoder's reconstruction is deterministic. The KL term is the
-    batch mean of each sample's KL divergence, in nats.
+    batch mean of each sample's KL divergence, in nats, counted as no less
+    than ``free_nats``: below that the code's information is free (see
+    :func:`kl_term`).
     """
 
-    def __init__(self, beta=1.0, **kwargs):
+    def __init__(self, beta=1.0, free_nats=0.0, **kwargs):
         super().__init__(**kwargs)
         self.beta = float(beta)
+        self.free_nats = float(free_nats)
         self.seed_generator = keras.random.SeedGenerator()
 
     def call(self, inputs, training=None):
         mean, log_var = inputs
         log_var = ops.clip(log_var, *LOG_VAR_RANGE)
         kl = -0.5 * ops.sum(1.0 + log_var - ops.square(mean) - ops.exp(log_var), axis=-1)
-        self.add_loss(self.beta * ops.mean(kl))
+        self.add_loss(kl_term(kl, self.beta, self.free_nats))
         if not training:
             return mean
         eps = keras.random.normal(ops.shape(mean), seed=self.seed_generator)
         return mean + ops.exp(0.5 * log_var) * eps
+
+
+def kl_term(kl, beta, free_nats):
+    """The loss's KL term: ``beta`` x max(the batch mean of ``kl``, ``free_nats``).
+
+    "Free bits" (Kingma et al. 2016) for the whole code: the first
+    ``free_nats`` nats of information the code carries about an item, on
+    average, cost nothing, so the encoder is not pushed to let the decoder
+    ignore the code (the posterior collapse that makes every sample of a
+    conditional VAE's class the class average).
+    """
+    if not free_nats:
+        return beta * ops.mean(kl)
+    return beta * ops.maximum(ops.mean(kl), free_nats)
 
 
 def bernoulli_nll(y_true, y_pred):
@@ -90,15 +107,15 @@ def _heads(h, latent_dim):
     return [mean, log_var]
 
 
-def _assemble(encoder, decoder, x_in, n_classes, beta):
+def _assemble(encoder, decoder, x_in, n_classes, beta, free_nats):
     """Chain encoder, :class:`Sampling` and decoder into the trainable VAE."""
     if n_classes:
         y_in = keras.Input(shape=(n_classes,), name="y")
         mean, log_var = encoder([x_in, y_in])
-        z = Sampling(beta, name="sampling")([mean, log_var])
+        z = Sampling(beta, free_nats, name="sampling")([mean, log_var])
         return keras.Model([x_in, y_in], decoder([z, y_in]), name="vae")
     mean, log_var = encoder(x_in)
-    z = Sampling(beta, name="sampling")([mean, log_var])
+    z = Sampling(beta, free_nats, name="sampling")([mean, log_var])
     return keras.Model(x_in, decoder(z), name="vae")
 
 
@@ -111,8 +128,8 @@ def _with_label(tensor, n_classes, name):
 
 
 def build_dense_vae(
-    n_features, hidden_units, latent_dim, *, n_classes=0, beta=1.0, activation="relu",
-    output_activation=None, dropout=0.0,
+    n_features, hidden_units, latent_dim, *, n_classes=0, beta=1.0, free_nats=0.0,
+    activation="relu", output_activation=None, dropout=0.0,
 ):
     """Build a dense VAE for rows of ``n_features`` values.
 
@@ -128,6 +145,8 @@ def build_dense_vae(
         Number of classes of a conditional VAE; 0 builds an unconditional one.
     beta : float, default=1.0
         Weight of the KL term.
+    free_nats : float, default=0.0
+        The KL term counts no less than this many nats (see :func:`kl_term`).
     activation : str, default="relu"
         Hidden activation.
     output_activation : str or None, default=None
@@ -154,11 +173,11 @@ def build_dense_vae(
     )
     outputs = keras.layers.Dense(n_features, activation=output_activation, name="recon")(h)
     decoder = keras.Model([z_in] + y_dec if n_classes else z_in, outputs, name="decoder")
-    return _assemble(encoder, decoder, x_in, n_classes, beta), encoder, decoder
+    return _assemble(encoder, decoder, x_in, n_classes, beta, free_nats), encoder, decoder
 
 
 def build_conv2d_vae(
-    input_shape, filters, latent_dim, *, n_classes=0, beta=1.0, kernel_size=3,
+    input_shape, filters, latent_dim, *, n_classes=0, beta=1.0, free_nats=0.0, kernel_size=3,
     output_activation="sigmoid",
 ):
     """Build a strided convolutional VAE for images of shape ``(height, width, channels)``.
@@ -179,6 +198,8 @@ def build_conv2d_vae(
         Number of classes of a conditional VAE; 0 builds an unconditional one.
     beta : float, default=1.0
         Weight of the KL term.
+    free_nats : float, default=0.0
+        The KL term counts no less than this many nats (see :func:`kl_term`).
     kernel_size : int, default=3
         Size of the square convolution kernels.
     output_activation : str or None, default="sigmoid"
@@ -201,10 +222,11 @@ def build_conv2d_vae(
         h, inner_shape, filters, kernel_size, image_shape, output_activation
     )
     decoder = keras.Model([z_in] + y_dec if n_classes else z_in, outputs, name="decoder")
-    return _assemble(encoder, decoder, x_in, n_classes, beta), encoder, decoder
+    return _assemble(encoder, decoder, x_in, n_classes, beta, free_nats), encoder, decoder
 
 
-def build_conv1d_vae(window, n_channels, filters, latent_dim, *, beta=1.0, kernel_size=5):
+def build_conv1d_vae(window, n_channels, filters, latent_dim, *, beta=1.0, free_nats=0.0,
+                     kernel_size=5):
     """Build a 1-D convolutional VAE for windows of shape (window, n_channels).
 
     The trunks are those of :func:`aeguard.networks.conv1d.build_conv1d_autoencoder`;
@@ -222,6 +244,8 @@ def build_conv1d_vae(window, n_channels, filters, latent_dim, *, beta=1.0, kerne
         Dimension of z.
     beta : float, default=1.0
         Weight of the KL term.
+    free_nats : float, default=0.0
+        The KL term counts no less than this many nats (see :func:`kl_term`).
     kernel_size : int, default=5
         Length of the convolution kernels.
 
@@ -237,4 +261,4 @@ def build_conv1d_vae(window, n_channels, filters, latent_dim, *, beta=1.0, kerne
     z_in = keras.Input(shape=(latent_dim,), name="z")
     outputs = conv1d_decoder_trunk(z_in, inner_shape, filters, kernel_size, window, n_channels)
     decoder = keras.Model(z_in, outputs, name="decoder")
-    return _assemble(encoder, decoder, x_in, 0, beta), encoder, decoder
+    return _assemble(encoder, decoder, x_in, 0, beta, free_nats), encoder, decoder
