@@ -49,8 +49,9 @@ accuracy >= 97 % for ``cgan`` and ``vaegan``; within-class diversity >= 0.6 in e
 for every conditional model; every fit <= 15 minutes.
 
 Cost on 2 cores (measured with nothing else running), per epoch on the 60,000 images:
-about 20 s for a VAE (43 ms a step), 47 s for the GAN and 62 s for the conditional GAN with
-filters (32, 64) (169 s and 190 s with (64, 128)), 150 s for the VAE-GAN (325 ms a step).
+about 20 s for a VAE (43 ms a step), 47 s for the GAN and 88 s for the conditional GAN
+with filters (32, 64) (169 s and 190 s with (64, 128), before the conditional discriminator
+also learned to reject wrong classes), 150 s for the VAE-GAN (325 ms a step).
 A VAE's or VAE-GAN's fit also scores its training images for the threshold (10 posterior
 draws each), which adds about 3 minutes. The defaults keep every fit under the 15 minutes
 of the targets; the whole run takes about an hour.
@@ -93,7 +94,7 @@ def parse_args(argv=None):
     parser.add_argument("--models", default=",".join(MODELS),
                         help=f"comma-separated, among {', '.join(MODELS)} (default: all)")
     parser.add_argument("--epochs", type=int, default=10, help="VAE (and VAE-GAN) epochs")
-    parser.add_argument("--gan-epochs", type=int, default=12, help="GAN epochs")
+    parser.add_argument("--gan-epochs", type=int, default=10, help="GAN epochs")
     parser.add_argument("--gan-filters", default="32,64",
                         help="the GANs' filters, comma-separated ('default': GANGenerator's)")
     parser.add_argument("--vaegan-epochs", type=int, default=4, help="VAE-GAN epochs")

@@ -15,7 +15,8 @@ ReLU; the discriminator is strided convolutions with leaky ReLUs and dropout,
 without batch normalisation (it sees real and generated batches apart). A
 conditional network gets the class as extra input: joined to ``z`` in the
 generator, and as constant extra channels of the image (or extra columns of
-the row) in the discriminator.
+the row) in the discriminator, which also learns to call real items shown
+with a wrong class fake.
 """
 
 import math
@@ -305,18 +306,42 @@ class _Critic:
         return self.bce(tf.ones_like(logit), logit)
 
     def step(self, x, y, fakes):
-        """One step on real items ``x`` against the mean loss over the batches ``fakes``."""
+        """One step on real items ``x`` against the mean loss over the batches ``fakes``.
+
+        A conditional critic also learns to call real items shown with a wrong
+        class "fake" (the matching-aware discriminator of Reed et al. 2016):
+        otherwise nothing in its game makes it check that an item fits its
+        class, and the generator may draw good items of the wrong one.
+        """
         import tensorflow as tf
 
+        fakes = [(tf.stop_gradient(fake), y) for fake in fakes]
+        if self.conditional:
+            fakes.append((x, _wrong_classes(y)))
         with tf.GradientTape() as tape:
             real = self.network(self.inputs(x, y), training=True)
             loss = self.bce(tf.fill(tf.shape(real), self.real_target), real)
-            for fake in fakes:
-                logit = self.network(self.inputs(tf.stop_gradient(fake), y), training=True)
+            for fake, fake_y in fakes:
+                logit = self.network(self.inputs(fake, fake_y), training=True)
                 loss += self.bce(tf.zeros_like(logit), logit) / len(fakes)
         grads = tape.gradient(loss, self.network.trainable_variables)
         self.optimizer.apply_gradients(zip(grads, self.network.trainable_variables))
         return loss
+
+
+def _wrong_classes(y):
+    """One-hot classes ``y`` (batch, n_classes) each moved to another class.
+
+    Row i's class moves on by ``1 + i mod (n_classes - 1)``, never back to
+    itself; the batches are shuffled, so an item meets different wrong
+    classes from epoch to epoch.
+    """
+    import tensorflow as tf
+
+    n_classes = tf.shape(y)[1]
+    shift = 1 + tf.range(tf.shape(y)[0]) % tf.maximum(n_classes - 1, 1)
+    wrong = (tf.argmax(y, axis=1, output_type=tf.int32) + shift) % n_classes
+    return tf.one_hot(wrong, n_classes, dtype=y.dtype)
 
 
 def _run_epochs(step, X, labels, noise_widths, *, epochs, batch_size, seed, verbose, names,
