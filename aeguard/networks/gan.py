@@ -251,7 +251,7 @@ def train_vaegan(encoder, decoder, discriminator, X, labels, *, latent_dim, like
     """
     import tensorflow as tf
 
-    from .vae import LOG_VAR_RANGE, kl_term
+    from .vae import LOG_VAR_RANGE, gaussian_kl, kl_term
 
     vae_vars = encoder.trainable_variables + decoder.trainable_variables
     critic = _Critic(discriminator, learning_rate, label_smoothing, labels is not None)
@@ -264,7 +264,7 @@ def train_vaegan(encoder, decoder, discriminator, X, labels, *, latent_dim, like
             log_var = tf.clip_by_value(log_var, *LOG_VAR_RANGE)
             recon = decoder(with_label(mean + tf.exp(0.5 * log_var) * eps, y), training=True)
             prior = decoder(with_label(z_prior, y), training=True)
-            kl = -0.5 * tf.reduce_sum(1.0 + log_var - tf.square(mean) - tf.exp(log_var), axis=-1)
+            kl = gaussian_kl(mean, log_var)
             fooled = critic.fooled(recon, y) + critic.fooled(prior, y)
             vae_loss = (tf.reduce_mean(likelihood(x, recon)) + kl_term(kl, beta, free_nats)
                         + adversarial_weight * fooled)

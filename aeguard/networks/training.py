@@ -293,14 +293,9 @@ def chunk_rows(X, model=None):
     than eight of 4,096).
     """
     first = X[0] if isinstance(X, tuple) else X
-    values = int(np.prod(first.shape[1:])) if first.ndim > 1 else 1
-    if model is not None:
-        values = max([values] + [_values_per_row(o.shape) for o in model.outputs])
+    shapes = [first.shape] + ([o.shape for o in model.outputs] if model is not None else [])
+    values = max(int(np.prod([d for d in shape[1:] if d is not None])) for shape in shapes)
     return max(INFERENCE_CHUNK, INFERENCE_VALUES // max(values, 1))
-
-
-def _values_per_row(shape):
-    return int(np.prod([d for d in shape[1:] if d is not None]))
 
 
 def _as_list(output):

@@ -51,12 +51,16 @@ class Sampling(keras.layers.Layer):
     def call(self, inputs, training=None):
         mean, log_var = inputs
         log_var = ops.clip(log_var, *LOG_VAR_RANGE)
-        kl = -0.5 * ops.sum(1.0 + log_var - ops.square(mean) - ops.exp(log_var), axis=-1)
-        self.add_loss(kl_term(kl, self.beta, self.free_nats))
+        self.add_loss(kl_term(gaussian_kl(mean, log_var), self.beta, self.free_nats))
         if not training:
             return mean
         eps = keras.random.normal(ops.shape(mean), seed=self.seed_generator)
         return mean + ops.exp(0.5 * log_var) * eps
+
+
+def gaussian_kl(mean, log_var):
+    """Each row's KL(N(mean, exp(log_var)) || N(0, I)) in nats, the prior's standard normal."""
+    return -0.5 * ops.sum(1.0 + log_var - ops.square(mean) - ops.exp(log_var), axis=-1)
 
 
 def kl_term(kl, beta, free_nats):
