@@ -1,7 +1,16 @@
 """Shared fixtures: small data sets and detectors fitted once per test module."""
 
+import os
+
 import numpy as np
 import pytest
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # Two test processes share the two cores: one thread each, not two apiece.
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(1)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
 
 
 def make_manifold_data(n_normal=600, n_anomalies=30, n_features=8, seed=0):

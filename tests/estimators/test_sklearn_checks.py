@@ -22,7 +22,8 @@ CLEAN_Y = "Denoiser.score(X, y) takes the clean version of X (X's shape), not a 
 ROUNDING = "scores of reordered rows agree to float32 rounding, not to rtol 1e-7, on some CPUs"
 
 EXPECTED_FAILED = {
-    "AEDetector": {"check_outliers_train": SIGN},
+    "AEDetector": {"check_outliers_train": SIGN,
+                   "check_methods_sample_order_invariance": ROUNDING},
     "VAEDetector": {"check_outliers_train": SIGN,
                     "check_methods_sample_order_invariance": ROUNDING},
     "GANGenerator": {},
