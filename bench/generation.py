@@ -109,6 +109,8 @@ def parse_args(argv=None):
     parser.add_argument("--classifier-epochs", type=int, default=3)
     parser.add_argument("--conditional-beta", type=float, default=4.0,
                         help="KL weight of the conditional VAEs (see the module docstring)")
+    parser.add_argument("--free-nats", type=float, default=0.0,
+                        help="free nats of the conditional VAEs' KL term (their free_nats=)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2),
                         help="training progress on stderr")
@@ -144,6 +146,7 @@ def make_model(name, args):
         n_draws=args.draws,
         conditional=conditional,
         beta=args.conditional_beta if conditional else 1.0,
+        free_nats=args.free_nats if conditional else 0.0,
         random_state=args.seed,
         verbose=args.verbose,
     )
@@ -263,7 +266,8 @@ def main(argv=None):
         print("# " + line)
     print(f"# settings: models {','.join(args.models)}; {n_train} training images; VAEs: epochs "
           f"{args.epochs}, latent_dim {args.latent_dim}, filters (32, 64), batch_size "
-          f"{args.batch_size}, conditional beta {args.conditional_beta:g}, draws {args.draws}; VAE-GAN "
+          f"{args.batch_size}, conditional beta {args.conditional_beta:g} and free_nats "
+          f"{args.free_nats:g}, draws {args.draws}; VAE-GAN "
           f"epochs {args.vaegan_epochs}; "
           f"GANs: epochs {args.gan_epochs}, filters {args.gan_filters}, other parameters "
           f"at their defaults; "
