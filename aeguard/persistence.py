@@ -9,7 +9,8 @@ in the file is ever executed.
 A pipeline file (a scikit-learn pipeline holding aeguard estimators, see
 ``_pipeline_files``) is the same kind of archive: its ``aeguard.json`` lists the
 aeguard steps, each stored as above in a folder of its own, and the scikit-learn
-rest is in skops' secure format.
+rest is in skops' secure format. A fleet file (a ``FleetDetector``, see
+``_fleet_files``) likewise holds each asset's detector in a folder of its own.
 """
 
 import io
@@ -31,7 +32,11 @@ FORMAT_VERSION = 1
 #: A scikit-learn pipeline holding aeguard estimators (see ``_pipeline_files``).
 PIPELINE_FORMAT = "aeguard-pipeline"
 PIPELINE_FORMAT_VERSION = 1
-FORMAT_VERSIONS = {FORMAT: FORMAT_VERSION, PIPELINE_FORMAT: PIPELINE_FORMAT_VERSION}
+#: A FleetDetector: one model per asset (see ``_fleet_files``).
+FLEET_FORMAT = "aeguard-fleet"
+FLEET_FORMAT_VERSION = 1
+FORMAT_VERSIONS = {FORMAT: FORMAT_VERSION, PIPELINE_FORMAT: PIPELINE_FORMAT_VERSION,
+                   FLEET_FORMAT: FLEET_FORMAT_VERSION}
 
 
 _FITTED_NAME = re.compile(r"[a-z][a-z0-9_]*_")
@@ -83,8 +88,9 @@ def save(estimator, path):
 
     Parameters
     ----------
-    estimator : AEDetector, VAEDetector, Denoiser, SeriesDetector or Pipeline
-        A fitted aeguard estimator, or a fitted scikit-learn pipeline or
+    estimator : AEDetector, VAEDetector, Denoiser, SeriesDetector, FleetDetector or Pipeline
+        A fitted aeguard estimator (a :class:`aeguard.FleetDetector` with
+        every asset's detector), or a fitted scikit-learn pipeline or
         meta-estimator containing at least one.
     path : str or path-like
         Destination file; overwritten if it exists (check first if that
@@ -117,8 +123,14 @@ def save(estimator, path):
     >>> bool(np.array_equal(aeguard.load(path).score_samples(X), pipe.score_samples(X)))
     True
     """
+    from .estimators.fleet import FleetDetector
+
     if is_aeguard_estimator(estimator):
         members = model_members(estimator)
+    elif isinstance(estimator, FleetDetector):
+        from ._fleet_files import fleet_members
+
+        members = fleet_members(estimator)
     else:
         from ._pipeline_files import pipeline_members
 
@@ -198,7 +210,7 @@ def load(path, *, trusted=None):
 
     Returns
     -------
-    estimator : AEDetector or Pipeline
+    estimator : AEDetector, SeriesDetector, FleetDetector, Pipeline, ...
         The fitted estimator or pipeline; it scores exactly as the saved one did.
 
     Raises
@@ -232,6 +244,10 @@ def load(path, *, trusted=None):
                 from ._pipeline_files import read_pipeline
 
                 return read_pipeline(archive, meta, where, trusted)
+            if meta.get("format") == FLEET_FORMAT:
+                from ._fleet_files import read_fleet
+
+                return read_fleet(archive, meta, where)
             return read_model(archive, meta, "", where)
     except zipfile.BadZipFile as err:
         raise ModelFileError(f"{where} is not an aeguard model file.") from err
@@ -243,7 +259,7 @@ def read_meta(archive, prefix, where):
         meta = json.loads(archive.read(f"{prefix}aeguard.json"))
     except (KeyError, json.JSONDecodeError, UnicodeDecodeError) as err:
         raise ModelFileError(f"{where} is not an aeguard model file.") from err
-    if not isinstance(meta, dict) or meta.get("format") not in (FORMAT, PIPELINE_FORMAT):
+    if not isinstance(meta, dict) or meta.get("format") not in FORMAT_VERSIONS:
         raise ModelFileError(f"{where} is not an aeguard model file.")
     version, expected = meta.get("format_version"), FORMAT_VERSIONS[meta["format"]]
     if version != expected:

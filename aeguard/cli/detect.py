@@ -172,7 +172,8 @@ def detect(
         Optional[Path],
         typer.Option(
             "--save-model",
-            help="Save the fitted detector to this file, to score other files with --model.",
+            help="Save the fitted detector to this file, to score other files with --model "
+            "(with --group-by: every asset's detector, in one file).",
             show_default=False,
         ),
     ] = None,
@@ -181,7 +182,8 @@ def detect(
         typer.Option(
             "--model",
             help="Score with a detector saved with --save-model instead of fitting one; its "
-            "feature columns and threshold are used. A network name (conv, dense, lstm, vae) "
+            "feature columns and threshold are used (a fleet's, saved with --group-by, scores "
+            "each asset with its own detector). A network name (conv, dense, lstm, vae) "
             "instead of a file is the same as --network.",
             show_default=False,
         ),
@@ -289,7 +291,7 @@ def detect(
             "--group-by", metavar="COLUMN",
             help="Column naming each row's asset (machine, pump, ...): the file holds a fleet. "
             "Each asset's rows are scored on their own, by a detector fitted on them (or by "
-            "--model, shared by all), and the summary ranks the assets, the most anomalous "
+            "--model: a saved fleet's detector of that asset, or one detector shared by all), and the summary ranks the assets, the most anomalous "
             "first. An asset too short to score is reported, not fatal.",
             show_default=False,
         ),
@@ -353,12 +355,12 @@ def detect(
     _check_options(model=model, training=training, contamination=contamination,
                    threshold=threshold, dayfirst=dayfirst, time_format=time_format)
     if group_by is not None:
-        _check_fleet_options({"--plot": plot, "--report": report, "--save-model": save_model,
-                              "--train-until": train_until})
+        _check_fleet_options({"--plot": plot, "--report": report, "--train-until": train_until})
     table = read_table(file, decimal=None if decimal is None else decimal.value)
     output = output if output is not None else default_output_path(file)
     _check_targets(file, output, save_model, plot, report, force=force)
     detector = _load_detector(model) if model is not None else None
+    detector, fleet_model = _unpack_fleet(detector, model, group_by)
     group_col = _group_column(table.frame, group_by, time_column)
     frame = table.frame if group_col is None else table.frame.drop(columns=[group_col])
     time_col = _choose_path(frame, detector, window, time_column,
@@ -384,6 +386,7 @@ def detect(
             "--train-rows": train_rows})
         _detect_fleet(table, selection, group_col, time_col, output=output, order=order,
                       json_summary=json_summary, dayfirst=dayfirst, time_format=time_format,
+                      fleet_model=fleet_model, save_model=save_model,
                       options=dict(train_size=train_rows, window=window, network=network,
                                    smoothing=smoothing, adapt=adapt,
                                    contamination=contamination), **common)
@@ -426,9 +429,12 @@ def detect(
 
 
 def _detect_fleet(table, selection, group_col, time_col, *, output, order, json_summary,
-                  dayfirst, time_format, options, detector, epochs, seed, quiet, model_path,
-                  threshold):
-    """The fleet path (``--group-by``): each asset scored on its own, the assets ranked."""
+                  dayfirst, time_format, fleet_model, save_model, options, detector, epochs,
+                  seed, quiet, model_path, threshold):
+    """The fleet path (``--group-by``): each asset scored on its own, the assets ranked.
+
+    ``fleet_model``: a loaded FleetDetector (``detector`` is then its first asset's, for
+    the checks); ``detector`` alone: one loaded detector shared by every asset."""
     from .fleet import fleet_summary_dict, format_fleet_summary, prepare_fleet, run_fleet
     from .tables import check_finite, write_scores
 
@@ -443,7 +449,11 @@ def _detect_fleet(table, selection, group_col, time_col, *, output, order, json_
         frame, selection.features, group_col, time_col if is_series else False, ids=ids,
         dayfirst=dayfirst, time_format=time_format)
     template = None
-    if detector is None:
+    if fleet_model is not None:
+        if options["adapt"] is not None:
+            for each in fleet_model.detectors_.values():
+                each.set_params(adapt=options["adapt"])
+    elif detector is None:
         template = (_new_series_detector(**options, epochs=epochs, seed=seed, verbose=0)
                     if is_series else
                     _new_table_detector(0.1 if options["contamination"] is None
@@ -454,19 +464,26 @@ def _detect_fleet(table, selection, group_col, time_col, *, output, order, json_
         raise InputError("the model was fitted without column names; --group-by needs a model "
                          "saved from a file (aeguard detect --save-model)")
     run = run_fleet(prepared, positions, group_by=group_col, template=template,
-                    detector=detector, threshold=threshold,
+                    detector=detector, fleet=fleet_model, threshold=threshold,
                     time_column=time_col if is_series else None, is_series=is_series,
                     notes=notes, unprepared=unprepared, model_path=model_path, quiet=quiet,
                     n_rows=len(table.frame))
+    if save_model is not None:
+        from ..persistence import save
+
+        if threshold is not None:  # the model keeps --threshold, as for one detector
+            for each in run.fleet.detectors_.values():
+                each.threshold_ = float(threshold)
+        save(run.fleet, save_model)
     in_time_order = order is OutputOrder.time
     write_scores(table, output, run.output_columns(), order=run.order if in_time_order else None)
     echo = partial(typer.echo, err=is_stdio(output))
+    files = dict(output=output, save_model=save_model, in_time_order=in_time_order)
     if json_summary:
-        echo(json.dumps(fleet_summary_dict(table, selection, run, output=output,
-                                           in_time_order=in_time_order), indent=1, default=str))
+        echo(json.dumps(fleet_summary_dict(table, selection, run, **files), indent=1,
+                        default=str))
     elif not quiet:
-        echo(format_fleet_summary(table, selection, run, output=output,
-                                  in_time_order=in_time_order))
+        echo(format_fleet_summary(table, selection, run, **files))
 
 
 # ----------------------------------------------------------------- helpers
@@ -598,6 +615,25 @@ def _load_detector(path):
             f"{detector.input_shape_}, not on table rows"
         )
     return detector
+
+
+def _unpack_fleet(detector, path, group_by):
+    """``(detector, fleet)``: a loaded fleet's first detector and the fleet, else ``(detector, None)``.
+
+    A fleet's detectors share their columns and kind, so the first answers the checks made
+    of one detector; a fleet saved with one shared detector is that detector. A fleet needs
+    --group-by."""
+    from ..estimators.fleet import FleetDetector
+
+    if not isinstance(detector, FleetDetector):
+        return detector, None
+    if group_by is None:
+        raise InputError(f"{str(path)!r} holds a fleet's detectors, one per asset of "
+                         f"{detector.group_by!r}; add --group-by {detector.group_by} to score "
+                         "each asset with its own")
+    if not detector.per_asset:
+        return detector.estimator, None
+    return next(iter(detector.detectors_.values())), detector
 
 
 def _model_features(detector):

@@ -148,17 +148,25 @@ def prepare_fleet(frame, features, group_by, time_column, *, ids, dayfirst=None,
 
 
 def run_fleet(prepared, positions, *, group_by, template, detector, threshold, time_column,
-              is_series, notes, unprepared, model_path, quiet, n_rows):
-    """Fit the fleet (one clone of ``template`` per asset, or ``detector`` shared) and detect."""
+              is_series, notes, unprepared, model_path, quiet, n_rows, fleet=None):
+    """Fit the fleet (one clone of ``template`` per asset, or ``detector`` shared) and detect.
+
+    ``fleet``: a fitted (loaded) FleetDetector, used as it is, with ``group_by`` as its
+    asset column."""
     from ..estimators.fleet import FleetDetector
     from ._common import start_backend
 
-    shared = detector is not None
-    fleet = FleetDetector(group_by, detector if shared else template, per_asset=not shared,
-                          verbose=0 if quiet else 1)
+    fitted = fleet is not None
+    if fitted:
+        fleet.set_params(group_by=group_by)
+    else:
+        shared = detector is not None
+        fleet = FleetDetector(group_by, detector if shared else template, per_asset=not shared,
+                              verbose=0 if quiet else 1)
     start_backend()
     try:
-        fleet.fit(prepared)
+        if not fitted:
+            fleet.fit(prepared)
         result = fleet.detect(prepared, threshold=threshold)
     except ValueError as error:  # no asset could be fitted or scored, or columns missing
         raise InputError(str(error).split("\n")[0]) from None
@@ -187,6 +195,8 @@ def _assets_table(run):
 def _model_text(run):
     detectors = list(run.fleet.detectors_.values())
     name = type(detectors[0]).__name__
+    if run.model_path is not None and run.fleet.per_asset:
+        return f"one {name} per asset, loaded from {run.model_path}"
     if run.model_path is not None:
         return f"{name} loaded from {run.model_path}, shared by every asset"
     network = f" ({detectors[0].model} network)" if hasattr(detectors[0], "model") else ""
@@ -197,10 +207,10 @@ def _threshold_text(run):
     first = next(iter(run.result.detections.values()))
     if run.threshold_given:
         return f"{first.threshold:g}, given with --threshold"
-    return first.threshold_rule + ("" if run.model_path is not None else ", per asset")
+    return first.threshold_rule + (", per asset" if run.fleet.per_asset else "")
 
 
-def fleet_summary_dict(table, selection, run, *, output, in_time_order):
+def fleet_summary_dict(table, selection, run, *, output, save_model, in_time_order):
     """The summary as a JSON-ready dict (``--json``); see :func:`format_fleet_summary`."""
     result = run.result
     assets = _assets_table(run)
@@ -221,10 +231,11 @@ def fleet_summary_dict(table, selection, run, *, output, in_time_order):
         "notes": run.notes,
         "output": str(output),
         "output_order": "time" if in_time_order else "file",
+        **({} if save_model is None else {"saved_model": str(save_model)}),
     }
 
 
-def format_fleet_summary(table, selection, run, *, output, in_time_order):
+def format_fleet_summary(table, selection, run, *, output, save_model, in_time_order):
     """The fleet's summary: input, assets ranked by peak score, their worst intervals, files."""
     from .summary import _DELIMITERS, _table_lines, _written
 
@@ -288,4 +299,7 @@ def format_fleet_summary(table, selection, run, *, output, in_time_order):
                 lines.append("  (open): still anomalous at the asset's last row")
     order = ("rows by asset, each in time order" if in_time_order else "rows in the input's order")
     lines += ["", f"wrote {_written(output)} ({order})"]
+    if save_model is not None:
+        lines.append(f"saved the model to {save_model} (every asset's detector; score with "
+                     f"--model {save_model} --group-by {run.group_by})")
     return "\n".join(lines)

@@ -63,6 +63,10 @@ def score(
         raise InputError(f"--output must end in .csv or .parquet; got {output.name!r}")
     check_writable(output, force=force, option="--output")
     detector = load_model(model)
+    if hasattr(detector, "detectors_"):
+        raise InputError(f"{str(model)!r} holds a fleet's detectors, one per asset of "
+                         f"{detector.group_by!r}: score it with aeguard detect FILE --model "
+                         f"{model} --group-by {detector.group_by}")
     if not hasattr(detector, "detect") or hasattr(detector, "window_"):
         raise InputError(f"{str(model)!r} holds a {type(detector).__name__}: aeguard score "
                          "takes a table detector (AEDetector, VAEDetector); score a series "

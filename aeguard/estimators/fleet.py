@@ -79,7 +79,8 @@ class FleetDetector(BaseEstimator):
 
     With a :class:`aeguard.SeriesDetector`, whose scores are in units of
     each series' own alarm level (1 is where an alarm opens, on every
-    series), peak scores compare across assets.
+    series), peak scores compare across assets. A fitted fleet is saved to
+    one file, every asset's detector in it, with :func:`aeguard.save`.
 
     Parameters
     ----------

@@ -98,6 +98,28 @@ def test_fleet_shared_saved_model(fleet_run, tmp_path):
     assert scores.loc[scores.anomaly_score.idxmax(), "pump"] == "pump2"
 
 
+def test_fleet_saved_with_group_by_scores_each_asset_with_its_own(fleet_run, tmp_path):
+    """--save-model with --group-by keeps every asset's detector; --model scores with them."""
+    model = tmp_path / "fleet.aeg"
+    saved = invoke("detect", fleet_run.data, "--group-by", "pump", *TRAINING,
+                   "--save-model", model, "-o", tmp_path / "first.csv")
+    assert saved.exit_code == 0, saved.output
+    assert f"saved the model to {model}" in saved.stdout and "--group-by pump" in saved.stdout
+    again = invoke("detect", fleet_run.data, "--group-by", "pump", "--model", model,
+                   "-o", tmp_path / "again.csv", "--json")
+    assert again.exit_code == 0, again.output
+    summary = json.loads(again.stdout)
+    assert summary["model"].startswith("one SeriesDetector per asset, loaded from")
+    assert summary["assets"][0]["asset"] == "pump2" and "pump9" in summary["skipped"]
+    first, second = pd.read_csv(tmp_path / "first.csv"), pd.read_csv(tmp_path / "again.csv")
+    pd.testing.assert_frame_equal(first, second)
+    # A fleet's file needs --group-by, and is not a table detector for aeguard score.
+    alone = invoke("detect", fleet_run.data, "--model", model, "-o", tmp_path / "x.csv")
+    assert_user_error(alone, "fleet", "--group-by pump")
+    score = invoke("score", fleet_run.data, "--model", model, "-o", tmp_path / "y.csv")
+    assert_user_error(score, "fleet", "--group-by pump")
+
+
 def test_fleet_order_time_groups_rows_by_asset(fleet_run, tmp_path):
     out = tmp_path / "by_asset.csv"
     result = invoke("detect", fleet_run.data, "--group-by", "pump", *TRAINING, "--order",
@@ -127,7 +149,6 @@ def test_fleet_of_table_rows(tmp_path):
 @pytest.mark.parametrize("args, fragments", [
     (("--group-by", "machine"), ("--group-by", "unknown column 'machine'")),
     (("--group-by", "pump", "--plot", "p.png"), ("--plot cannot be used with --group-by",)),
-    (("--group-by", "pump", "--save-model", "m.aeg"), ("--save-model",)),
     (("--group-by", "pump", "--train-until", "2026-01-01"), ("--train-rows",)),
     (("--group-by", "time", "--time-column", "time"), ("both name 'time'",)),
     (("--group-by", "pump", "--columns", "pump,flow"), ("asset column",)),

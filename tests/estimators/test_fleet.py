@@ -132,3 +132,55 @@ def test_fleet_shared_detector_checks_its_columns():
     assert list(fleet.feature_names_in_) == ["temp", "flow"]
     with pytest.raises(ValueError, match="could be scored"):
         fleet.detect(X.groupby("machine").head(10))
+
+
+def test_fleet_saved_and_loaded_scores_identically(fitted, tmp_path):
+    """aeguard.save / load: every asset's detector, the skipped assets and the template."""
+    import zipfile
+
+    from aeguard import load, save
+
+    X, fleet = fitted
+    path = tmp_path / "fleet.aeg"
+    save(fleet, path)
+    with zipfile.ZipFile(path) as archive:
+        assert not any(name.endswith((".pkl", ".pickle")) for name in archive.namelist())
+    loaded = load(path)
+    assert isinstance(loaded, FleetDetector) and loaded.group_by == "machine"
+    assert set(loaded.detectors_) == {"a", "b", "c"} and "20 rows" in loaded.skipped_["tiny"]
+    expected, got = fleet.detect(X), loaded.detect(X)
+    np.testing.assert_array_equal(got.scores, expected.scores)
+    pd.testing.assert_frame_equal(got.assets, expected.assets)
+    # The template comes back unfitted, so the loaded fleet can be fitted again.
+    assert loaded.estimator.get_params() == fleet.estimator.get_params()
+
+
+def test_fleet_shared_detector_is_saved_once(tmp_path):
+    import zipfile
+
+    from aeguard import load, save
+
+    X = make_fleet(assets=("a", "b"))
+    shared = detector().fit(X.loc[X.machine == "a", ["temp", "flow"]])
+    fleet = FleetDetector("machine", shared, per_asset=False).fit(X)
+    path = tmp_path / "shared.aeg"
+    save(fleet, path)
+    with zipfile.ZipFile(path) as archive:
+        assert sum(name.endswith("arrays.npz") for name in archive.namelist()) == 1
+    loaded = load(path)
+    assert not loaded.per_asset and loaded.estimator is loaded.detectors_["b"]
+    np.testing.assert_array_equal(loaded.detect(X).scores, fleet.detect(X).scores)
+
+
+def test_fleet_save_refuses_what_a_file_cannot_hold(fitted, tmp_path):
+    from aeguard import save
+
+    X, fleet = fitted
+    with pytest.raises(NotFittedError):
+        save(FleetDetector("machine", detector()), tmp_path / "unfitted.aeg")
+    odd = FleetDetector("machine", detector())
+    odd.detectors_, odd.skipped_ = {("a", 1): fleet.detectors_["a"]}, {}
+    odd.feature_names_in_ = fleet.feature_names_in_
+    with pytest.raises(TypeError, match="asset id"):
+        save(odd, tmp_path / "odd.aeg")
+    assert not (tmp_path / "odd.aeg").exists()
