@@ -117,6 +117,103 @@ def plot_series_scores(frame, scores, threshold, intervals=None, *, n_train_rows
     return figure
 
 
+#: Assets drawn at most by :func:`plot_fleet_scores`.
+MAX_ASSETS = 6
+
+
+def plot_fleet_scores(frame, group_by, detection, *, max_assets=MAX_ASSETS):
+    """Draw the most anomalous assets of a fleet: each one's score, threshold and intervals.
+
+    One panel per asset, in the order of ``detection.assets`` (the highest
+    peak score first), each with the asset's anomaly score over its own rows,
+    its threshold (dashed) and its anomalous intervals (shaded), and, on a
+    second axis in grey, the values of the column behind its peak score.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The fleet's rows as scored: the ``group_by`` column and the feature
+        columns, each asset's rows in time order, the index their time (or
+        row) labels, which the intervals' ``start`` and ``end`` refer to.
+    group_by : str
+        The asset column.
+    detection : FleetDetection
+        What :meth:`aeguard.FleetDetector.detect` returned for ``frame``.
+    max_assets : int, default=6
+        At most this many assets are drawn (skipped assets never are); the
+        title says how many of the scored assets were left out.
+
+    Returns
+    -------
+    figure : matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from aeguard import FleetDetector, SeriesDetector
+    >>> from aeguard.plotting import plot_fleet_scores
+    >>> t = np.arange(400)
+    >>> a = pd.DataFrame({"machine": "a", "temp": np.sin(2 * np.pi * t / 40)})
+    >>> b = a.assign(machine="b")
+    >>> b.loc[350, "temp"] += 3
+    >>> X = pd.concat([a, b], ignore_index=True)
+    >>> fleet = FleetDetector("machine", SeriesDetector(epochs=2, train_size=200,
+    ...                                                  random_state=0)).fit(X)
+    >>> figure = plot_fleet_scores(X, "machine", fleet.detect(X))
+    >>> len(figure.axes) >= 2
+    True
+    """
+    from matplotlib.figure import Figure
+
+    if max_assets < 1:
+        raise ValueError(f"max_assets must be at least 1; got {max_assets}")
+    scored = detection.assets[detection.assets.skipped == ""]
+    if not len(scored):
+        raise ValueError("no asset of the detection was scored: nothing to draw")
+    shown = list(scored.asset[:max_assets])
+    figure = Figure(figsize=(11, 1.9 * len(shown) + 0.8), layout="constrained")
+    axes = figure.subplots(len(shown), 1, squeeze=False)[:, 0]
+    ids = frame[group_by].to_numpy()
+    intervals = detection.intervals
+    for ax, asset, row in zip(axes, shown, scored.head(len(shown)).itertuples()):
+        rows = np.flatnonzero(ids == asset)
+        x = frame.index[rows]
+        scores = detection.scores[rows]
+        threshold = detection.detections[asset].threshold
+        column = row.top_columns.split(",")[0] if row.top_columns else None
+        if column in frame.columns:
+            values = ax.twinx()
+            values.plot(x, frame[column].to_numpy()[rows], lw=0.6, color="0.6")
+            values.set_ylabel(str(column), color="0.45", fontsize="small")
+            values.tick_params(labelsize="x-small", colors="0.45")
+            ax.set_zorder(values.get_zorder() + 1)  # the score drawn over the values
+            ax.patch.set_visible(False)
+        ax.plot(x, scores, lw=0.7, color="black")
+        ax.axhline(threshold, ls="--", color="tab:red", lw=1)
+        if threshold > 0 and np.nanmax(scores) > SYMLOG_ABOVE * threshold:
+            ax.set_yscale("symlog", linthresh=threshold, linscale=1)
+            ax.yaxis.set_major_formatter("{x:g}")
+        ax.set_ylim(bottom=min(0.0, float(np.nanmin(scores))))
+        ax.set_ylabel("anomaly\nscore", rotation=0, ha="right", va="center", fontsize="small")
+        ax.set_title(f"{group_by} {asset}: peak {row.peak_score:.3g}"
+                     + (f", {column}" if column else "")
+                     + f"; {row.n_flagged:,} of {row.n_rows:,} rows flagged",
+                     loc="left", fontsize="small")
+        half = _half_step(x)
+        if len(intervals) and "asset" in intervals:
+            mine = intervals[intervals.asset == asset]
+            for start, end in zip(mine["start"], mine["end"]):
+                ax.axvspan(start - half, end + half, color="tab:red", alpha=0.2, lw=0)
+        _label_dates(ax.xaxis, x, maxticks=8)
+        ax.tick_params(labelsize="x-small")
+    title = (f"the {len(shown)} assets with the highest peak scores; score in black, "
+             f"threshold dashed, anomalous intervals shaded, the top column in grey")
+    if len(scored) > len(shown):
+        title += f"; {len(scored) - len(shown)} more asset(s) not drawn"
+    figure.suptitle(title, fontsize="medium")
+    return figure
+
+
 def plot_interval_columns(frame, start, end, columns, *, context=None):
     """Draw the columns behind one anomalous interval, with the rows around it.
 

@@ -1,6 +1,7 @@
 """A detection as one self-contained HTML page, to read in a browser or send to a colleague.
 
-:func:`detection_report` returns the page as text: the summary, the
+:func:`detection_report` returns the page as text (:func:`fleet_report` a
+fleet's, assets ranked): the summary, the
 threshold and what it means, then for a series the figure and every
 anomalous interval with the columns behind it, or for independent rows the
 highest-scoring rows with theirs. Figures are inline PNG images and the
@@ -99,6 +100,112 @@ def detection_report(result, *, title, summary=(), threshold_rule=None, frame=No
         parts += _series_sections(result, frame, n_train_rows)
     else:
         parts += _rows_sections(result, row_numbers, top_rows)
+    return _page(title, parts)
+
+
+#: Intervals listed in a fleet's report, the highest peaks first.
+FLEET_INTERVALS = 50
+
+
+def fleet_report(detection, *, title, frame, group_by, summary=(), threshold_rule=None,
+                 max_intervals=FLEET_INTERVALS):
+    """Write a fleet's detection up as one self-contained HTML page.
+
+    The summary, the threshold, the assets ranked (the most anomalous
+    first, skipped ones with the reason), and for series a figure of the
+    most anomalous assets (:func:`aeguard.plotting.plot_fleet_scores`) and
+    the table of their worst intervals.
+
+    Parameters
+    ----------
+    detection : FleetDetection
+        What :meth:`aeguard.FleetDetector.detect` returned for ``frame``.
+    title : str
+        The page's heading.
+    frame : DataFrame
+        The fleet's rows as scored (the ``group_by`` column and the features,
+        each asset's rows in time order, the index their labels).
+    group_by : str
+        The asset column.
+    summary : sequence of (str, str), default=()
+        Facts listed first, as label and text.
+    threshold_rule : str, optional
+        How the thresholds were set, in words. Default: the first scored
+        asset's ``threshold_rule``.
+    max_intervals : int, default=50
+        Intervals listed, the highest peaks first.
+
+    Returns
+    -------
+    html : str
+        The page; like :func:`detection_report`'s, it loads nothing from
+        elsewhere.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from aeguard import FleetDetector, SeriesDetector
+    >>> from aeguard.report import fleet_report
+    >>> t = np.arange(400)
+    >>> a = pd.DataFrame({"machine": "a", "temp": np.sin(2 * np.pi * t / 40)})
+    >>> X = pd.concat([a, a.assign(machine="b")], ignore_index=True)
+    >>> fleet = FleetDetector("machine", SeriesDetector(epochs=2, train_size=200,
+    ...                                                  random_state=0)).fit(X)
+    >>> page = fleet_report(fleet.detect(X), title="fleet", frame=X, group_by="machine")
+    >>> "<h2>Assets" in page
+    True
+    """
+    from .plotting import plot_fleet_scores
+
+    first = next(iter(detection.detections.values()))
+    rule = first.threshold_rule if threshold_rule is None else threshold_rule
+    is_series = first.intervals is not None
+    parts = [f"<h1>{escape(title)}</h1>"]
+    if summary:
+        parts += ["<h2>Summary</h2>", _facts_table(summary)]
+    n_rows, n_flagged = len(detection.scores), detection.n_flagged
+    parts += ["<h2>Threshold</h2>",
+              f"<p class=\"threshold\">{escape(rule)}.</p>\n<p>Each asset is scored by its "
+              f"own detector; higher scores are more anomalous. Flagged: {n_flagged:,} of "
+              f"{n_rows:,} rows ({n_flagged / max(n_rows, 1):.1%}).</p>"]
+    assets = detection.assets
+    header = ("asset", "rows", "flagged", *(("intervals",) if is_series else ()),
+              "peak score", "top columns", "skipped")
+    rows = [(str(r.asset), f"{r.n_rows:,}", f"{r.n_flagged:,}",
+             *((f"{r.n_intervals}",) if is_series else ()),
+             "" if np.isnan(r.peak_score) else f"{r.peak_score:.4g}",
+             str(r.top_columns).replace(",", ", "), r.skipped)
+            for r in assets.itertuples()]
+    parts += [f"<h2>Assets ({len(assets)}), the highest peak score first</h2>",
+              _table(header, rows, numbers=set(range(1, 5 if is_series else 4)),
+                     table_id="assets")]
+    if not is_series:
+        return _page(title, parts)
+    parts += ["<h2>The most anomalous assets</h2>",
+              _image(plot_fleet_scores(frame, group_by, detection),
+                     "the anomaly score of each of the most anomalous assets, with its "
+                     "threshold, its anomalous intervals and its top column", dpi=90)]
+    intervals = detection.intervals
+    shown = (intervals.sort_values("peak_score", ascending=False, kind="stable")
+             .head(max_intervals) if len(intervals) else intervals)
+    parts.append(f"<h2>Anomalous intervals ({len(intervals)})"
+                 + (f", the {len(shown)} with the highest peaks" if len(shown) < len(intervals)
+                    else "") + "</h2>")
+    if not len(intervals):
+        parts.append("<p>None: no row's score rose above its asset's threshold.</p>")
+        return _page(title, parts)
+    header = ("asset", "start", "end", "rows", "peak score", "top columns")
+    rows = [(str(r.asset), str(r.start), str(r.end) + (" (open)" if r.is_open else ""),
+             f"{r.n_rows:,}", f"{r.peak_score:.4g}", str(r.top_columns).replace(",", ", "))
+            for r in shown.itertuples()]
+    parts.append(_table(header, rows, numbers={3, 4}, table_id="intervals"))
+    if shown["is_open"].any():
+        parts.append("<p>(open): still anomalous at the asset's last row.</p>")
+    return _page(title, parts)
+
+
+def _page(title, parts):
+    """The HTML page around the sections ``parts``."""
     return (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         f"<title>{escape(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"

@@ -238,3 +238,19 @@ def pd_intervals(index, bounds):
 
     return pd.DataFrame({"start": [index[a] for a, _ in bounds], "end": [index[b] for _, b in bounds],
                          "peak_score": [2.0] * len(bounds), "top_columns": ["a"] * len(bounds)})
+
+
+def test_fleet_plot_draws_the_most_anomalous_assets_first():
+    from .test_report import fleet_detection
+
+    from aeguard.plotting import plot_fleet_scores
+
+    prepared, detection = fleet_detection()
+    figure = plot_fleet_scores(prepared, "machine", detection)
+    titles = [ax.get_title(loc="left") for ax in figure.axes if ax.get_title(loc="left")]
+    assert [t.split(":")[0] for t in titles] == ["machine b", "machine a"]  # c was skipped
+    assert "6 of 300 rows flagged" in titles[0]
+    one = plot_fleet_scores(prepared, "machine", detection, max_assets=1)
+    assert "1 more asset(s) not drawn" in one._suptitle.get_text()
+    with pytest.raises(ValueError, match="max_assets"):
+        plot_fleet_scores(prepared, "machine", detection, max_assets=0)

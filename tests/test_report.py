@@ -126,3 +126,44 @@ def test_report_of_table_rows_lists_the_top_rows():
     assert rows[0][:3] == ["8", "9", "yes"] and rows[0][3].startswith("y (100%)")
     with pytest.raises(ValueError, match="frame is required"):
         detection_report(series_detection()[1], title="t")
+
+
+def fleet_detection():
+    """Two assets of one fleet, each its series_detection; ``a`` quiet, ``b`` with the intervals,
+    and a skipped asset ``c``."""
+    from aeguard import FleetDetection, FleetDetector
+
+    frame, loud = series_detection()
+    quiet = Detection(scores=np.full(len(frame), 0.1), is_anomaly=np.zeros(len(frame), bool),
+                      feature_scores=np.full((len(frame), 3), 0.1), columns=["a", "b", "c"],
+                      top_columns=["a"] * len(frame), threshold=1.0,
+                      threshold_rule="the alarm level", intervals=loud.intervals.iloc[:0],
+                      index=frame.index)
+    prepared = pd.concat([frame.assign(machine="a"), frame.assign(machine="b")])
+    n = len(frame)
+    groups = {"a": np.arange(n), "b": np.arange(n, 2 * n), "c": np.arange(0)}
+    detections, skipped = {"a": quiet, "b": loud}, {"c": "12 rows, fewer than one window"}
+    assets = FleetDetector._ranking(groups, detections, skipped)
+    detection = FleetDetection(
+        scores=np.r_[quiet.scores, loud.scores], is_anomaly=np.r_[quiet.is_anomaly, loud.is_anomaly],
+        top_columns=quiet.top_columns + loud.top_columns,
+        intervals=loud.intervals.assign(asset="b")[["asset", *loud.intervals.columns]],
+        assets=assets, detections=detections, skipped=skipped)
+    return prepared, detection
+
+
+def test_report_of_a_fleet_ranks_the_assets_and_lists_their_intervals():
+    from aeguard.report import fleet_report
+
+    prepared, detection = fleet_detection()
+    text = fleet_report(detection, title="fleet.csv", frame=prepared, group_by="machine",
+                        summary=[("input", "fleet.csv")])
+    page = Page(text)
+    assert_self_contained(text, page)
+    assets = page.cells("assets")
+    assert [row[0] for row in assets] == ["b", "a", "c"]
+    assert assets[0][1:5] == ["300", "6", "2", "5"] and assets[-1][-1].startswith("12 rows")
+    intervals = page.cells("intervals")
+    assert [(row[0], row[1]) for row in intervals] == [("b", "2024-03-01 03:20:00"),
+                                                       ("b", "2024-03-01 00:50:00")]
+    assert sum(ref.startswith("data:image/png") for ref in page.references) == 1

@@ -355,7 +355,7 @@ def detect(
     _check_options(model=model, training=training, contamination=contamination,
                    threshold=threshold, dayfirst=dayfirst, time_format=time_format)
     if group_by is not None:
-        _check_fleet_options({"--plot": plot, "--report": report, "--train-until": train_until})
+        _check_fleet_options({"--train-until": train_until})
     table = read_table(file, decimal=None if decimal is None else decimal.value)
     output = output if output is not None else default_output_path(file)
     _check_targets(file, output, save_model, plot, report, force=force)
@@ -382,11 +382,11 @@ def detect(
                   threshold=threshold)
     if group_col is not None:
         _check_path_options(time_col, detector, window, time_options, {
-            "--smoothing": smoothing, "--network": network, "--adapt": adapt,
+            "--plot": plot, "--smoothing": smoothing, "--network": network, "--adapt": adapt,
             "--train-rows": train_rows})
         _detect_fleet(table, selection, group_col, time_col, output=output, order=order,
                       json_summary=json_summary, dayfirst=dayfirst, time_format=time_format,
-                      fleet_model=fleet_model, save_model=save_model,
+                      fleet_model=fleet_model, save_model=save_model, plot=plot, report=report,
                       options=dict(train_size=train_rows, window=window, network=network,
                                    smoothing=smoothing, adapt=adapt,
                                    contamination=contamination), **common)
@@ -429,13 +429,20 @@ def detect(
 
 
 def _detect_fleet(table, selection, group_col, time_col, *, output, order, json_summary,
-                  dayfirst, time_format, fleet_model, save_model, options, detector, epochs,
-                  seed, quiet, model_path, threshold):
+                  dayfirst, time_format, fleet_model, save_model, plot, report, options,
+                  detector, epochs, seed, quiet, model_path, threshold):
     """The fleet path (``--group-by``): each asset scored on its own, the assets ranked.
 
     ``fleet_model``: a loaded FleetDetector (``detector`` is then its first asset's, for
     the checks); ``detector`` alone: one loaded detector shared by every asset."""
-    from .fleet import fleet_summary_dict, format_fleet_summary, prepare_fleet, run_fleet
+    from .fleet import (
+        fleet_summary_dict,
+        format_fleet_summary,
+        prepare_fleet,
+        run_fleet,
+        write_fleet_plot,
+        write_fleet_report,
+    )
     from .tables import check_finite, write_scores
 
     from .tables import text_column
@@ -475,10 +482,15 @@ def _detect_fleet(table, selection, group_col, time_col, *, output, order, json_
             for each in run.fleet.detectors_.values():
                 each.threshold_ = float(threshold)
         save(run.fleet, save_model)
+    if plot is not None:
+        write_fleet_plot(run, prepared, plot)
+    if report is not None:
+        write_fleet_report(run, prepared, report, table, selection)
     in_time_order = order is OutputOrder.time
     write_scores(table, output, run.output_columns(), order=run.order if in_time_order else None)
     echo = partial(typer.echo, err=is_stdio(output))
-    files = dict(output=output, save_model=save_model, in_time_order=in_time_order)
+    files = dict(output=output, save_model=save_model, plot=plot, report=report,
+                 in_time_order=in_time_order)
     if json_summary:
         echo(json.dumps(fleet_summary_dict(table, selection, run, **files), indent=1,
                         default=str))

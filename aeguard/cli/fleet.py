@@ -179,6 +179,33 @@ def run_fleet(prepared, positions, *, group_by, template, detector, threshold, t
                     unprepared_rows={asset: rows for asset, (_, rows) in unprepared.items()})
 
 
+# ----------------------------------------------------------------- files
+def write_fleet_plot(run, prepared, path):
+    """Draw the most anomalous assets and write the figure atomically."""
+    from ..plotting import plot_fleet_scores
+    from ._common import write_figure
+
+    write_figure(plot_fleet_scores(prepared, run.group_by, run.result), path, dpi=110)
+
+
+def write_fleet_report(run, prepared, path, table, selection):
+    """Write the fleet's HTML report atomically."""
+    from .._files import atomic_write
+    from ..report import fleet_report
+
+    summary = fleet_summary_dict(table, selection, run, output="-", save_model=None, plot=None,
+                                 report=None, in_time_order=False)
+    facts = [("input", f"{table.name} ({run.n_rows:,} rows)"),
+             ("features", ", ".join(selection.features)),
+             ("fleet", f"{len(summary['assets'])} assets by {run.group_by!r} ({summary['path']})"),
+             ("model", summary["model"])]
+    facts += [("note", note) for note in run.notes[:SHOWN]]
+    page = fleet_report(run.result, title=f"aeguard detect: {table.name}", frame=prepared,
+                        group_by=run.group_by, summary=facts,
+                        threshold_rule=_threshold_text(run))
+    atomic_write(path, lambda f: f.write(page.encode("utf-8")))
+
+
 # ----------------------------------------------------------------- summary
 def _assets_table(run):
     """Every asset, ranked, with the ones that could not be read at the end."""
@@ -210,7 +237,8 @@ def _threshold_text(run):
     return first.threshold_rule + (", per asset" if run.fleet.per_asset else "")
 
 
-def fleet_summary_dict(table, selection, run, *, output, save_model, in_time_order):
+def fleet_summary_dict(table, selection, run, *, output, save_model, plot, report,
+                       in_time_order):
     """The summary as a JSON-ready dict (``--json``); see :func:`format_fleet_summary`."""
     result = run.result
     assets = _assets_table(run)
@@ -231,11 +259,13 @@ def fleet_summary_dict(table, selection, run, *, output, save_model, in_time_ord
         "notes": run.notes,
         "output": str(output),
         "output_order": "time" if in_time_order else "file",
-        **({} if save_model is None else {"saved_model": str(save_model)}),
+        **{key: str(path) for key, path in
+           (("saved_model", save_model), ("plot", plot), ("report", report)) if path is not None},
     }
 
 
-def format_fleet_summary(table, selection, run, *, output, save_model, in_time_order):
+def format_fleet_summary(table, selection, run, *, output, save_model, plot, report,
+                         in_time_order):
     """The fleet's summary: input, assets ranked by peak score, their worst intervals, files."""
     from .summary import _DELIMITERS, _table_lines, _written
 
@@ -302,4 +332,8 @@ def format_fleet_summary(table, selection, run, *, output, save_model, in_time_o
     if save_model is not None:
         lines.append(f"saved the model to {save_model} (every asset's detector; score with "
                      f"--model {save_model} --group-by {run.group_by})")
+    if plot is not None:
+        lines.append(f"drew {plot}")
+    if report is not None:
+        lines.append(f"wrote the report to {report}")
     return "\n".join(lines)

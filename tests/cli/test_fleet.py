@@ -120,6 +120,19 @@ def test_fleet_saved_with_group_by_scores_each_asset_with_its_own(fleet_run, tmp
     assert_user_error(score, "fleet", "--group-by pump")
 
 
+def test_fleet_plot_and_report(fleet_run, tmp_path):
+    """--plot draws the most anomalous assets, --report ranks them on one page."""
+    plot, report = tmp_path / "fleet.png", tmp_path / "fleet.html"
+    result = invoke("detect", fleet_run.data, "--group-by", "pump", *TRAINING, "--plot", plot,
+                    "--report", report, "-o", tmp_path / "out.csv")
+    assert result.exit_code == 0, result.output
+    assert f"drew {plot}" in result.stdout and f"wrote the report to {report}" in result.stdout
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    page = report.read_text()
+    assert page.index(">pump2<") < page.index(">pump1<") < page.index(">pump9<")
+    assert "fewer than" in page or "more than" in page  # pump9's reason for being skipped
+
+
 def test_fleet_order_time_groups_rows_by_asset(fleet_run, tmp_path):
     out = tmp_path / "by_asset.csv"
     result = invoke("detect", fleet_run.data, "--group-by", "pump", *TRAINING, "--order",
@@ -139,16 +152,21 @@ def test_fleet_of_table_rows(tmp_path):
     frame.loc[250, "c"] += 8
     data = tmp_path / "sites.csv"
     frame.to_csv(data, index=False)
-    result = invoke("detect", data, "--group-by", "site", "--epochs", "20")
+    result = invoke("detect", data, "--group-by", "site", "--epochs", "20", "--report",
+                    tmp_path / "sites.html")
     assert result.exit_code == 0, result.output
     assert "each a table of independent rows" in result.stdout
+    assert ">south<" in (tmp_path / "sites.html").read_text()
+    plotted = invoke("detect", data, "--group-by", "site", "--plot", tmp_path / "sites.png",
+                     "-o", tmp_path / "again.csv")
+    assert_user_error(plotted, "--plot needs a time series")
     scores = pd.read_csv(tmp_path / "sites.scores.csv")
     assert scores.anomaly_score.idxmax() == 250
 
 
 @pytest.mark.parametrize("args, fragments", [
     (("--group-by", "machine"), ("--group-by", "unknown column 'machine'")),
-    (("--group-by", "pump", "--plot", "p.png"), ("--plot cannot be used with --group-by",)),
+    (("--group-by", "pump", "--plot", "p.txt"), ("--plot",)),
     (("--group-by", "pump", "--train-until", "2026-01-01"), ("--train-rows",)),
     (("--group-by", "time", "--time-column", "time"), ("both name 'time'",)),
     (("--group-by", "pump", "--columns", "pump,flow"), ("asset column",)),
