@@ -82,11 +82,7 @@ def plot_series_scores(frame, scores, threshold, intervals=None, *, n_train_rows
     score_ax.plot(x, scores, lw=0.7, color="black")
     score_ax.axhline(threshold, ls="--", color="tab:red", lw=1, label=f"threshold {threshold:.3g}")
     score_ax.set_ylabel("anomaly\nscore", rotation=0, ha="right", va="center")
-    if threshold > 0 and np.nanmax(scores) > SYMLOG_ABOVE * threshold:
-        score_ax.set_yscale("symlog", linthresh=threshold, linscale=1)
-        score_ax.yaxis.set_major_formatter("{x:g}")  # 1, 10, 100 rather than 10^0, 10^1
-    # From 0, so that the threshold is seen against the whole range, not at the bottom edge.
-    score_ax.set_ylim(bottom=min(0.0, float(np.nanmin(scores))))
+    _scale_score_axis(score_ax, scores, threshold)
     _label_dates(score_ax.xaxis, x)
     if x.name is not None:
         score_ax.set_xlabel(str(x.name) + (f" ({x.tz})" if getattr(x, "tz", None) else ""))
@@ -190,10 +186,7 @@ def plot_fleet_scores(frame, group_by, detection, *, max_assets=MAX_ASSETS):
             ax.patch.set_visible(False)
         ax.plot(x, scores, lw=0.7, color="black")
         ax.axhline(threshold, ls="--", color="tab:red", lw=1)
-        if threshold > 0 and np.nanmax(scores) > SYMLOG_ABOVE * threshold:
-            ax.set_yscale("symlog", linthresh=threshold, linscale=1)
-            ax.yaxis.set_major_formatter("{x:g}")
-        ax.set_ylim(bottom=min(0.0, float(np.nanmin(scores))))
+        _scale_score_axis(ax, scores, threshold)
         ax.set_ylabel("anomaly\nscore", rotation=0, ha="right", va="center", fontsize="small")
         ax.set_title(f"{group_by} {asset}: peak {row.peak_score:.3g}"
                      + (f", {column}" if column else "")
@@ -259,6 +252,16 @@ def plot_interval_columns(frame, start, end, columns, *, context=None):
         ax.tick_params(labelsize="x-small")
     _label_dates(axes[-1].xaxis, x, maxticks=6)
     return figure
+
+
+def _scale_score_axis(ax, scores, threshold):
+    """A score axis from 0, symmetric-logarithmic above the threshold when the scores reach
+    far beyond it (see :func:`plot_series_scores`)."""
+    if threshold > 0 and np.nanmax(scores) > SYMLOG_ABOVE * threshold:
+        ax.set_yscale("symlog", linthresh=threshold, linscale=1)
+        ax.yaxis.set_major_formatter("{x:g}")  # 1, 10, 100 rather than 10^0, 10^1
+    # From 0, so that the threshold is seen against the whole range, not at the bottom edge.
+    ax.set_ylim(bottom=min(0.0, float(np.nanmin(scores))))
 
 
 def _label_dates(axis, x, **locator_options):
