@@ -219,6 +219,21 @@ def _assets_table(run):
     return pd.concat([assets, extra], ignore_index=True) if missing else assets
 
 
+def _drift_warnings(run):
+    """One warning per asset whose rows a loaded model flags mostly (see ``drift_warning``)."""
+    from .summary import drift_warning
+
+    warnings = []
+    for row in run.result.assets.itertuples():
+        found = run.result.detections.get(row.asset)
+        if found is not None:
+            warning = drift_warning(row.n_flagged, row.n_rows, run.model_path,
+                                    what=f"{run.group_by} {row.asset}'s rows")
+            if warning is not None:
+                warnings.append(warning)
+    return warnings
+
+
 def _model_text(run):
     detectors = list(run.fleet.detectors_.values())
     name = type(detectors[0]).__name__
@@ -257,6 +272,7 @@ def fleet_summary_dict(table, selection, run, *, output, save_model, plot, repor
         "skipped": {str(asset): why for asset, why in result.skipped.items()},
         "intervals": result.intervals.to_dict(orient="records"),
         "notes": run.notes,
+        "warnings": _drift_warnings(run),
         "output": str(output),
         "output_order": "time" if in_time_order else "file",
         **{key: str(path) for key, path in
@@ -294,6 +310,10 @@ def format_fleet_summary(table, selection, run, *, output, save_model, plot, rep
         f"flagged: {result.n_flagged:,} of {n_rows:,} rows ({result.n_flagged / n_rows:.1%}), "
         f"in {alarmed} of the {len(scored)} asset{'s' if len(scored) != 1 else ''} scored",
     ]
+    warnings = _drift_warnings(run)
+    lines += [f"warning: {warning}" for warning in warnings[:SHOWN]]
+    if len(warnings) > SHOWN:
+        lines.append(f"warning: ... and {len(warnings) - SHOWN} more assets (see --json)")
     lines += [f"note: {note}" for note in run.notes[:SHOWN]]
     if len(run.notes) > SHOWN:
         lines.append(f"note: ... and {len(run.notes) - SHOWN} more (see --json)")

@@ -286,16 +286,14 @@ def _summary(file, model, output, totals, threshold):
         "",
         f"top {min(TOP_ROWS, rows)} rows by anomaly_score (row 1 = the first data row):",
     ]
-    from .summary import DRIFT_SHARE, _table_lines
+    from .summary import _table_lines, drift_warning
 
     top = sorted(totals["top"], reverse=True)
     table = [("row", "anomaly_score", "flagged", "top_columns")] + [
         (f"{-row + 1}", f"{s:.4g}", "yes" if flag else "no", cols) for s, row, flag, cols in top]
     lines += _table_lines(table, right_aligned={0, 1})
     lines += ["", f"wrote {output}"]
-    if rows and flagged / rows > DRIFT_SHARE:
-        lines.append(f"warning: {flagged / rows:.0%} of the rows are flagged: these data have "
-                     f"most likely drifted from what the model in {model} was trained on; "
-                     "check the top columns, and train again on recent normal rows if that "
-                     "is the new normal")
+    warning = drift_warning(flagged, rows, model, "aeguard detect FILE --save-model MODEL")
+    if warning is not None:
+        lines.append(f"warning: {warning}")
     return "\n".join(lines)

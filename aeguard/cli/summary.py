@@ -41,15 +41,26 @@ def _model_text(run, n_rows):
 DRIFT_SHARE = 0.5
 
 
-def _drift_warning(run):
-    """What to say when a saved model flags most of the rows, or None."""
-    share = run.result.n_flagged / max(len(run.result.scores), 1)
-    if run.model_path is None or share <= DRIFT_SHARE:
+#: How ``aeguard detect`` trains again, for the drift warning.
+RETRAIN = "drop --model, with --train-rows or --train-until"
+
+
+def drift_warning(n_flagged, n_rows, model_path, retrain=RETRAIN, what="the rows"):
+    """What to say when a saved model flags most of the rows, or None.
+
+    ``retrain`` says how to train again on recent normal rows; ``what`` names the rows.
+    """
+    share = n_flagged / max(n_rows, 1)
+    if model_path is None or share <= DRIFT_SHARE:
         return None
-    return (f"{share:.0%} of the rows are flagged: these data have most likely drifted from "
-            f"what the model in {run.model_path} was trained on (a sensor recalibrated, a new "
+    return (f"{share:.0%} of {what} are flagged: these data have most likely drifted from "
+            f"what the model in {model_path} was trained on (a sensor recalibrated, a new "
             "operating point). Check the top columns, then train again on recent normal "
-            "rows (drop --model, with --train-rows or --train-until) if that is the new normal")
+            f"rows ({retrain}) if that is the new normal")
+
+
+def _drift_warning(run):
+    return drift_warning(run.result.n_flagged, len(run.result.scores), run.model_path)
 
 
 def _top_rows(run):

@@ -1,5 +1,6 @@
 """Tests for ``aeguard detect``: the tabular path, then the time-series path."""
 
+import json
 from types import SimpleNamespace
 
 import numpy as np
@@ -112,6 +113,23 @@ def test_detect_saved_model_scores_identically(fitted_run, tmp_path):
     written = pd.read_csv(tmp_path / "semi.scores.csv", sep=";")
     np.testing.assert_array_equal(written["anomaly_score"], fitted_run.scores["anomaly_score"])
     assert list(written["top_columns"]) == list(fitted_run.scores["top_columns"])
+
+
+def test_detect_saved_model_warns_when_it_flags_most_rows(fitted_run, tmp_path):
+    """Every feature shifted far from what the model saw: the summary says the data drifted."""
+    frame = make_frame()
+    features = list(FEATURES)
+    frame[features] += 10 * frame[features].std()
+    data = tmp_path / "moved.csv"
+    frame.to_csv(data, index=False)
+    result = runner.invoke(app, ["detect", str(data), "--model", str(fitted_run.model),
+                                 "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert "drifted" in summary["warning"] and "--train-rows" in summary["warning"]
+    assert "warning" not in json.loads(runner.invoke(app, [
+        "detect", str(fitted_run.data), "--model", str(fitted_run.model), "--json",
+        "-o", str(tmp_path / "same.csv")]).stdout)
 
 
 def test_detect_same_seed_same_scores_and_force_replaces(fitted_run, tmp_path):

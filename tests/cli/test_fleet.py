@@ -113,6 +113,16 @@ def test_fleet_saved_with_group_by_scores_each_asset_with_its_own(fleet_run, tmp
     assert summary["assets"][0]["asset"] == "pump2" and "pump9" in summary["skipped"]
     first, second = pd.read_csv(tmp_path / "first.csv"), pd.read_csv(tmp_path / "again.csv")
     pd.testing.assert_frame_equal(first, second)
+    # An asset far from what its detector learnt is named in a warning.
+    moved = fleet_run.frame.copy()
+    moved.loc[moved.pump == "pump3", ["temp", "flow"]] += 10
+    moved_file = tmp_path / "moved.csv"
+    moved.to_csv(moved_file, index=False)
+    drifted = invoke("detect", moved_file, "--group-by", "pump", "--model", model)
+    assert drifted.exit_code == 0, drifted.output
+    warnings = [line for line in drifted.stdout.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and "pump pump3's rows" in warnings[0], drifted.stdout
+    assert "warning:" not in again.stdout and summary["warnings"] == []
     # A fleet's file needs --group-by, and is not a table detector for aeguard score.
     alone = invoke("detect", fleet_run.data, "--model", model, "-o", tmp_path / "x.csv")
     assert_user_error(alone, "fleet", "--group-by pump")

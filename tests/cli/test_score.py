@@ -118,3 +118,19 @@ def test_score_empty_and_damaged_files(saved, tmp_path):
     cut = tmp_path / "cut.csv.gz"
     cut.write_bytes(packed[: len(packed) // 2])
     assert_user_error(invoke("score", cut, "--model", model, "-q"), "damaged or cut off")
+
+
+def test_score_warns_when_the_model_flags_most_rows(saved, tmp_path):
+    """Rows far from the training data (every column shifted): the summary says they drifted."""
+    folder, frame, model, data, whole = saved
+    shifted = frame.copy()
+    shifted[list("abcd")] += 10 * frame[list("abcd")].std()
+    moved = tmp_path / "moved.csv"
+    shifted.to_csv(moved, index=False)
+    result = invoke("score", moved, "--model", model, *CHUNK)
+    assert result.exit_code == 0, result.output
+    warning = [line for line in result.stdout.splitlines() if line.startswith("warning:")]
+    assert len(warning) == 1 and "drifted" in warning[0] and str(model) in warning[0]
+    assert "aeguard detect FILE --save-model" in warning[0]
+    quiet = invoke("score", data, "--model", model, "-o", tmp_path / "same.csv", *CHUNK)
+    assert "warning:" not in quiet.stdout
