@@ -12,7 +12,9 @@ partition it is given with it; nothing but the path travels with the tasks.
   :func:`spark_score_groups` (``groupBy(asset).applyInPandas``) sort each asset's rows by the
   time column and score them as one series, with the online contract of
   :meth:`aeguard.SeriesDetector.score_samples`: the same scores as scoring that asset's rows
-  alone in-process.
+  alone in-process. The model may be one detector for every asset, or a saved
+  :class:`aeguard.FleetDetector` (``aeguard detect --group-by --save-model``), which scores
+  each asset with its own detector; an asset it has none for gets NaN scores.
 
 Every function returns the input's columns with ``anomaly_score`` (double),
 ``is_anomaly`` (int, 0/1) and ``top_columns`` (string) added (:data:`OUTPUT_COLUMNS`).
@@ -54,6 +56,14 @@ def cached_model(path):
         return _MODELS[key]
 
 
+def _checked_path(model_path):
+    """``model_path`` made absolute, its model loaded here first: a missing or unreadable
+    file fails in the caller, not in a worker."""
+    model_path = str(Path(model_path).resolve())
+    cached_model(model_path)
+    return model_path
+
+
 def feature_frame(detector, frame):
     """The detector's feature columns of ``frame`` as floats (bare values if it has no names)."""
     from .estimators._detection import column_names
@@ -91,12 +101,15 @@ def score_frame(frame, model_path):
         ``frame`` with ``anomaly_score``, ``is_anomaly`` and ``top_columns``.
     """
     detector = cached_model(model_path)
+    if hasattr(detector, "detectors_"):
+        raise ValueError("a fleet's model scores each asset's rows as a series: use "
+                         "dask_score_groups or spark_score_groups, or score_series per asset")
     if len(frame) == 0:  # an empty partition
         return _meta(frame.dtypes.items())
     return _with_outputs(frame, detector.detect(feature_frame(detector, frame)))
 
 
-def score_series(frame, model_path, time_column):
+def score_series(frame, model_path, time_column, group_by=None):
     """One asset's rows, sorted by ``time_column``, scored as one series (one group's work).
 
     Parameters
@@ -104,18 +117,40 @@ def score_series(frame, model_path, time_column):
     frame : DataFrame
         One asset's rows, in any order.
     model_path : str or path-like
-        A file written by :func:`aeguard.save` of a ``SeriesDetector``.
+        A file written by :func:`aeguard.save` of a ``SeriesDetector``, or of a
+        ``FleetDetector`` (then the asset's own detector scores the rows).
     time_column : str
         The column that orders the rows.
+    group_by : str, default=None
+        The asset column: needed with a fleet's model, to find the asset's detector.
 
     Returns
     -------
     scored : DataFrame
-        ``frame``'s rows in time order with the three output columns added.
+        ``frame``'s rows in time order with the three output columns added; with a
+        fleet's model that has no detector for the asset, NaN scores, 0 flags and no
+        columns.
     """
-    detector = cached_model(model_path)
+    model = cached_model(model_path)
     ordered = frame.sort_values(time_column, kind="stable")
+    detector = (model if not hasattr(model, "detectors_")
+                else _fleet_detector(model, ordered, group_by))
+    if detector is None:
+        out = ordered.copy()
+        out["anomaly_score"], out["is_anomaly"], out["top_columns"] = np.nan, 0, ""
+        return out.astype({"is_anomaly": np.int32})
     return _with_outputs(ordered, detector.detect(feature_frame(detector, ordered)))
+
+
+def _fleet_detector(fleet, frame, group_by):
+    """The detector of the one asset whose rows ``frame`` holds, or None if the fleet has none."""
+    if group_by is None or group_by not in frame.columns:
+        raise ValueError("a fleet's model needs the asset column (group_by) to find each "
+                         "asset's detector")
+    assets = pd.unique(frame[group_by])
+    if len(assets) != 1:
+        raise ValueError(f"score_series takes one asset's rows; got {len(assets)} assets")
+    return fleet._detector_for(assets[0])
 
 
 def _meta(columns_and_dtypes):
@@ -154,8 +189,7 @@ def dask_score(ddf, model_path):
     >>> bool(np.allclose(scored.anomaly_score, det.score_samples(X), rtol=1e-5))
     True
     """
-    model_path = str(Path(model_path).resolve())
-    cached_model(model_path)  # a missing or unreadable file fails here, not in a worker
+    model_path = _checked_path(model_path)
     meta = _meta(ddf.dtypes.items())
     return ddf.map_partitions(score_frame, model_path, meta=meta)
 
@@ -168,7 +202,8 @@ def dask_score_groups(ddf, model_path, group_by, time_column):
     ddf : dask.dataframe.DataFrame
         Rows of many assets: ``group_by``, ``time_column`` and the features.
     model_path : str or path-like
-        A file written by :func:`aeguard.save` of a ``SeriesDetector``.
+        A file written by :func:`aeguard.save` of a ``SeriesDetector`` (every asset scored
+        by it) or of a ``FleetDetector`` (each asset by its own detector).
     group_by, time_column : str
         The asset column, and the column that orders each asset's rows.
 
@@ -179,8 +214,7 @@ def dask_score_groups(ddf, model_path, group_by, time_column):
         to bring each asset's rows together), each asset in time order.
     """
     _check_columns(list(ddf.columns), group_by, time_column)
-    model_path = str(Path(model_path).resolve())
-    cached_model(model_path)
+    model_path = _checked_path(model_path)
     meta = _meta(ddf.dtypes.items())
     position = list(ddf.columns).index(group_by)
     return ddf.groupby(group_by, group_keys=False).apply(
@@ -188,11 +222,13 @@ def dask_score_groups(ddf, model_path, group_by, time_column):
 
 
 def _score_group(frame, model_path, time_column, group_by, position):
-    """:func:`score_series` of one group, its asset column put back if pandas left it out."""
-    scored = score_series(frame, model_path, time_column)
-    if group_by not in scored.columns:
-        scored.insert(position, group_by, frame.name)
-    return scored
+    """:func:`score_series` of one group, its asset column put back first if pandas left it
+    out."""
+    if group_by not in frame.columns:
+        asset = frame.name  # a copy would not keep it
+        frame = frame.copy()
+        frame.insert(position, group_by, asset)
+    return score_series(frame, model_path, time_column, group_by)
 
 
 def spark_schema(schema):
@@ -217,8 +253,7 @@ def spark_score(sdf, model_path):
     scored : pyspark.sql.DataFrame
         Lazy: ``sdf``'s columns with ``anomaly_score``, ``is_anomaly`` and ``top_columns``.
     """
-    model_path = str(Path(model_path).resolve())
-    cached_model(model_path)
+    model_path = _checked_path(model_path)
 
     def score_batches(batches):
         for batch in batches:
@@ -235,7 +270,8 @@ def spark_score_groups(sdf, model_path, group_by, time_column):
     sdf : pyspark.sql.DataFrame
         Rows of many assets: ``group_by``, ``time_column`` and the features.
     model_path : str or path-like
-        A file written by :func:`aeguard.save` of a ``SeriesDetector``.
+        A file written by :func:`aeguard.save` of a ``SeriesDetector`` (every asset scored
+        by it) or of a ``FleetDetector`` (each asset by its own detector).
     group_by, time_column : str
         The asset column, and the column that orders each asset's rows.
 
@@ -245,11 +281,10 @@ def spark_score_groups(sdf, model_path, group_by, time_column):
         Lazy: every row with the three outputs, each asset's rows scored in time order.
     """
     _check_columns(sdf.columns, group_by, time_column)
-    model_path = str(Path(model_path).resolve())
-    cached_model(model_path)
+    model_path = _checked_path(model_path)
 
     def score_group(frame):
-        return score_series(frame, model_path, time_column)
+        return score_series(frame, model_path, time_column, group_by)
 
     return sdf.groupBy(group_by).applyInPandas(score_group, schema=spark_schema(sdf.schema))
 

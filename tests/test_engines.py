@@ -81,6 +81,32 @@ def test_dask_groups_score_each_asset_as_its_own_series(fleet):
     assert out.loc[out.anomaly_score.idxmax(), "asset"] == "p1"
 
 
+def test_dask_groups_score_each_asset_with_its_own_detector_from_a_fleet_file(fleet,
+                                                                            tmp_path):
+    """A saved FleetDetector: each asset's rows by that asset's detector; an asset without
+    one gets NaN scores, not an error."""
+    from aeguard import FleetDetector
+
+    frame, _, _ = fleet
+    known = frame[frame.asset != "p2"].sort_values("t", kind="stable")
+    fitted = FleetDetector("asset", SeriesDetector(window=25, epochs=3, train_size=300,
+                                                   random_state=0)).fit(known.drop(columns="t"))
+    path = tmp_path / "fleet.aeg"
+    aeguard.save(fitted, path)
+    out = aeguard.engines.dask_score_groups(dd.from_pandas(frame, npartitions=3), path,
+                                            "asset", "t").compute(scheduler="threads")
+    assert len(out) == len(frame)
+    for asset in ("p0", "p1"):
+        rows = frame[frame.asset == asset].sort_values("t")
+        got = out[out.asset == asset].sort_values("t")
+        np.testing.assert_allclose(got.anomaly_score, fitted.detectors_[asset].score_samples(
+            rows[["temp", "flow"]]), rtol=1e-5)
+    unknown = out[out.asset == "p2"]
+    assert unknown.anomaly_score.isna().all() and (unknown.is_anomaly == 0).all()
+    with pytest.raises(ValueError, match="dask_score_groups"):
+        score_frame(frame, path)
+
+
 def test_engine_errors(table, fleet, tmp_path):
     X, det, path = table
     with pytest.raises(FileNotFoundError, match="No model file"):

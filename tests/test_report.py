@@ -145,7 +145,8 @@ def fleet_detection():
     detections, skipped = {"a": quiet, "b": loud}, {"c": "12 rows, fewer than one window"}
     assets = FleetDetector._ranking(groups, detections, skipped)
     detection = FleetDetection(
-        scores=np.r_[quiet.scores, loud.scores], is_anomaly=np.r_[quiet.is_anomaly, loud.is_anomaly],
+        scores=np.r_[quiet.scores, loud.scores],
+        is_anomaly=np.r_[quiet.is_anomaly, loud.is_anomaly],
         top_columns=quiet.top_columns + loud.top_columns,
         intervals=loud.intervals.assign(asset="b")[["asset", *loud.intervals.columns]],
         assets=assets, detections=detections, skipped=skipped)

@@ -59,6 +59,20 @@ def test_spark_groups_score_each_asset_as_its_own_series(spark, tmp_path):
         np.testing.assert_allclose(got.anomaly_score, det.score_samples(part[["temp", "flow"]]),
                                    rtol=1e-5)
     assert out.loc[out.anomaly_score.idxmax(), "asset"] == "p2"
+    # A saved fleet: each asset by its own detector, an asset it lacks with NaN scores.
+    known = pd.concat([parts[0], parts[2]])
+    fleet = aeguard.FleetDetector("asset", SeriesDetector(window=25, epochs=3, train_size=250,
+                                                          random_state=0))
+    fleet.fit(known.drop(columns="t"))
+    fleet_path = tmp_path / "fleet.aeg"
+    aeguard.save(fleet, fleet_path)
+    out = spark_score_groups(spark.createDataFrame(frame), fleet_path, "asset",
+                             "t").toPandas()
+    for k in (0, 2):
+        got = out[out.asset == f"p{k}"].sort_values("t")
+        own = fleet.detectors_[f"p{k}"].score_samples(parts[k][["temp", "flow"]])
+        np.testing.assert_allclose(got.anomaly_score, own, rtol=1e-5)
+    assert out[out.asset == "p1"].anomaly_score.isna().all()
     with pytest.raises(ValueError, match="time_column 'when' is not a column"):
         spark_score_groups(spark.createDataFrame(frame), path, "asset", "when")
     with pytest.raises(FileNotFoundError):

@@ -291,7 +291,8 @@ def detect(
             "--group-by", metavar="COLUMN",
             help="Column naming each row's asset (machine, pump, ...): the file holds a fleet. "
             "Each asset's rows are scored on their own, by a detector fitted on them (or by "
-            "--model: a saved fleet's detector of that asset, or one detector shared by all), and the summary ranks the assets, the most anomalous "
+            "--model: a saved fleet's detector of that asset, or one detector shared by all), "
+            "and the summary ranks the assets, the most anomalous "
             "first. An asset too short to score is reported, not fatal.",
             show_default=False,
         ),
