@@ -42,9 +42,12 @@ def fleet_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("fleet")
     data = folder / "fleet.csv"
     frame = make_fleet_file(data)
-    result = invoke("detect", data, "--group-by", "pump", *TRAINING)
+    files = SimpleNamespace(model=folder / "fleet.aeg", plot=folder / "fleet.png",
+                            report=folder / "fleet.html")
+    result = invoke("detect", data, "--group-by", "pump", *TRAINING, "--save-model",
+                    files.model, "--plot", files.plot, "--report", files.report)
     assert result.exit_code == 0, result.output
-    return SimpleNamespace(data=data, frame=frame, result=result, folder=folder,
+    return SimpleNamespace(data=data, frame=frame, result=result, folder=folder, files=files,
                            scores=pd.read_csv(folder / "fleet.scores.csv"))
 
 
@@ -100,10 +103,7 @@ def test_fleet_shared_saved_model(fleet_run, tmp_path):
 
 def test_fleet_saved_with_group_by_scores_each_asset_with_its_own(fleet_run, tmp_path):
     """--save-model with --group-by keeps every asset's detector; --model scores with them."""
-    model = tmp_path / "fleet.aeg"
-    saved = invoke("detect", fleet_run.data, "--group-by", "pump", *TRAINING,
-                   "--save-model", model, "-o", tmp_path / "first.csv")
-    assert saved.exit_code == 0, saved.output
+    model, saved = fleet_run.files.model, fleet_run.result
     assert f"saved the model to {model}" in saved.stdout and "--group-by pump" in saved.stdout
     again = invoke("detect", fleet_run.data, "--group-by", "pump", "--model", model,
                    "-o", tmp_path / "again.csv", "--json")
@@ -111,8 +111,7 @@ def test_fleet_saved_with_group_by_scores_each_asset_with_its_own(fleet_run, tmp
     summary = json.loads(again.stdout)
     assert summary["model"].startswith("one SeriesDetector per asset, loaded from")
     assert summary["assets"][0]["asset"] == "pump2" and "pump9" in summary["skipped"]
-    first, second = pd.read_csv(tmp_path / "first.csv"), pd.read_csv(tmp_path / "again.csv")
-    pd.testing.assert_frame_equal(first, second)
+    pd.testing.assert_frame_equal(fleet_run.scores, pd.read_csv(tmp_path / "again.csv"))
     # An asset far from what its detector learnt is named in a warning.
     moved = fleet_run.frame.copy()
     moved.loc[moved.pump == "pump3", ["temp", "flow"]] += 10
@@ -130,12 +129,9 @@ def test_fleet_saved_with_group_by_scores_each_asset_with_its_own(fleet_run, tmp
     assert_user_error(score, "fleet", "--group-by pump")
 
 
-def test_fleet_plot_and_report(fleet_run, tmp_path):
+def test_fleet_plot_and_report(fleet_run):
     """--plot draws the most anomalous assets, --report ranks them on one page."""
-    plot, report = tmp_path / "fleet.png", tmp_path / "fleet.html"
-    result = invoke("detect", fleet_run.data, "--group-by", "pump", *TRAINING, "--plot", plot,
-                    "--report", report, "-o", tmp_path / "out.csv")
-    assert result.exit_code == 0, result.output
+    plot, report, result = fleet_run.files.plot, fleet_run.files.report, fleet_run.result
     assert f"drew {plot}" in result.stdout and f"wrote the report to {report}" in result.stdout
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     page = report.read_text()
