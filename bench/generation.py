@@ -14,8 +14,8 @@ on the first ``--train-size`` MNIST training images (default all 60,000):
   70 % with 8, 95 % with 2; with latent_dim 32 and beta=4, 96 %). A larger KL weight makes
   the code carry only what the label does not say: the style;
 - ``gan``: ``GANGenerator`` (a DCGAN, latent_dim 64, batch 128) with filters (32, 64)
-  (``--gan-filters``; its default (64, 128) is four times slower) for ``--gan-epochs``
-  epochs, on the grey levels in [0, 1];
+  (``--gan-filters``; the estimator's default) for ``--gan-epochs`` epochs, on the grey
+  levels in [0, 1];
 - ``cgan``: the same, conditional;
 - ``vaegan``: a conditional ``VAEGAN``, built as ``cvae`` (binarized images), its
   adversarial parameters at their defaults, for ``--vaegan-epochs`` epochs.

@@ -37,7 +37,9 @@ class GANGenerator(ItemsMixin, KerasStateMixin, BaseEstimator):
         number of columns, between 4 and 32.
     filters : tuple of int, default=None
         Filters of the discriminator's strided convolutions (each halves the
-        image); the generator mirrors them. None: ``(64, 128)``.
+        image); the generator mirrors them. None: ``(32, 64)``, which trains
+        a conditional MNIST GAN in about 10 minutes on two CPU cores; twice
+        as wide, ``(64, 128)``, costs about four times as much per epoch.
     hidden_units : tuple of int, default=None
         Hidden widths of the dense discriminator (the generator's in
         reverse). None: ``(128, 128)``.
@@ -231,7 +233,7 @@ class GANGenerator(ItemsMixin, KerasStateMixin, BaseEstimator):
                       "hidden_units": self.hidden_units_, "n_classes": n_classes}
             return {"builder": "gan_dense", "kwargs": kwargs}
         self.latent_dim_ = self.latent_dim if self.latent_dim is not None else 64
-        self.filters_ = tuple(self.filters) if self.filters else (64, 128)
+        self.filters_ = tuple(self.filters) if self.filters else (32, 64)
         kwargs = {"input_shape": tuple(int(s) for s in X.shape[1:]), "latent_dim": self.latent_dim_,
                   "filters": self.filters_, "n_classes": n_classes}
         return {"builder": "gan_conv2d", "kwargs": kwargs}
