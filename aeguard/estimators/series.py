@@ -536,8 +536,10 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
             stop = min(first + block, len(Xs))
             # The block's rows, each scored by the window ending at it (the series'
             # first rows by the first window), from the network as updated so far.
+            # A first block shorter than a window borrows the rest of the first window.
             lo = max(0, first - window + 1)
-            errors[first:stop] = self._errors_with(model, Xs[lo:stop])[first - lo:]
+            hi = max(stop, min(lo + window, len(Xs)))
+            errors[first:stop] = self._errors_with(model, Xs[lo:hi])[first - lo:stop - lo]
             if stop == len(Xs):
                 break
             raw = self._contributions(errors[:stop], novelty[:stop]).max(axis=1)

@@ -316,6 +316,17 @@ def test_series_adapt_scores_online_and_is_saved(tmp_path):
     np.testing.assert_allclose(loaded.score_samples(X), whole, rtol=1e-5)
 
 
+def test_series_adapt_blocks_shorter_than_a_window():
+    """adapt below the window: the first block is scored as without adapt, the rest online."""
+    X = _drifting_series(n_rows=800)
+    det = SeriesDetector(window=PERIOD, epochs=2, train_size=400, adapt=PERIOD // 2,
+                         random_state=0).fit(X)
+    scores = det.score_samples(X)
+    assert scores.shape == (800,) and np.isfinite(scores).all()
+    fixed = det.set_params(adapt=None).score_samples(X)  # the same network, not adapting
+    np.testing.assert_allclose(scores[:PERIOD // 2], fixed[:PERIOD // 2], rtol=1e-5)
+
+
 def test_series_adapt_is_validated():
     with pytest.raises(ValueError, match="adapt"):
         SeriesDetector(adapt=1).fit(_drifting_series(n_rows=600))
