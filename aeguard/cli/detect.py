@@ -473,6 +473,7 @@ def _detect_fleet(table, selection, group_col, time_col, *, output, order, json_
                          "saved from a file (aeguard detect --save-model)")
     run = run_fleet(prepared, positions, group_by=group_col, template=template,
                     detector=detector, fleet=fleet_model, threshold=threshold,
+                    train_rows=options["train_size"],
                     time_column=time_col if is_series else None, is_series=is_series,
                     notes=notes, unprepared=unprepared, model_path=model_path, quiet=quiet,
                     n_rows=len(table.frame))

@@ -148,11 +148,13 @@ def prepare_fleet(frame, features, group_by, time_column, *, ids, dayfirst=None,
 
 
 def run_fleet(prepared, positions, *, group_by, template, detector, threshold, time_column,
-              is_series, notes, unprepared, model_path, quiet, n_rows, fleet=None):
+              is_series, notes, unprepared, model_path, quiet, n_rows, fleet=None,
+              train_rows=None):
     """Fit the fleet (one clone of ``template`` per asset, or ``detector`` shared) and detect.
 
     ``fleet``: a fitted (loaded) FleetDetector, used as it is, with ``group_by`` as its
-    asset column."""
+    asset column. ``train_rows``: the --train-rows given, to say so when an asset has fewer
+    rows."""
     from ..estimators.fleet import FleetDetector
     from ._common import start_backend
 
@@ -170,6 +172,14 @@ def run_fleet(prepared, positions, *, group_by, template, detector, threshold, t
         result = fleet.detect(prepared, threshold=threshold)
     except ValueError as error:  # no asset could be fitted or scored, or columns missing
         raise InputError(str(error).split("\n")[0]) from None
+    if train_rows is not None and not fitted:
+        # The detector's own message names its parameter; the user gave an option.
+        sizes = result.assets.set_index("asset").n_rows
+        for asset in list(result.skipped):
+            if sizes[asset] < train_rows:
+                result.skipped[asset] = f"fewer rows than --train-rows {train_rows}"
+        result.assets["skipped"] = [result.skipped.get(a, "") if s else ""
+                                    for a, s in zip(result.assets.asset, result.assets.skipped)]
     for asset, (why, _) in unprepared.items():
         result.skipped[asset] = why
     return FleetRun(fleet=fleet, result=result, positions=positions, group_by=group_by,
