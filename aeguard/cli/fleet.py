@@ -178,8 +178,7 @@ def run_fleet(prepared, positions, *, group_by, template, detector, threshold, t
         for asset in list(result.skipped):
             if sizes[asset] < train_rows:
                 result.skipped[asset] = f"fewer rows than --train-rows {train_rows}"
-        result.assets["skipped"] = [result.skipped.get(a, "") if s else ""
-                                    for a, s in zip(result.assets.asset, result.assets.skipped)]
+        result.assets["skipped"] = result.assets.asset.map(result.skipped).fillna("")
     for asset, (why, _) in unprepared.items():
         result.skipped[asset] = why
     return FleetRun(fleet=fleet, result=result, positions=positions, group_by=group_by,
@@ -203,12 +202,11 @@ def write_fleet_report(run, prepared, path, table, selection):
     from .._files import atomic_write
     from ..report import fleet_report
 
-    summary = fleet_summary_dict(table, selection, run, output="-", save_model=None, plot=None,
-                                 report=None, in_time_order=False)
     facts = [("input", f"{table.name} ({run.n_rows:,} rows)"),
              ("features", ", ".join(selection.features)),
-             ("fleet", f"{len(summary['assets'])} assets by {run.group_by!r} ({summary['path']})"),
-             ("model", summary["model"])]
+             ("fleet", f"{len(_assets_table(run))} assets by {run.group_by!r} "
+                       f"({_path_text(run)})"),
+             ("model", _model_text(run))]
     facts += [("note", note) for note in run.notes[:SHOWN]]
     page = fleet_report(run.result, title=f"aeguard detect: {table.name}", frame=prepared,
                         group_by=run.group_by, summary=facts,
@@ -244,6 +242,10 @@ def _drift_warnings(run):
     return warnings
 
 
+def _path_text(run):
+    return "fleet of time series" if run.is_series else "fleet of tables"
+
+
 def _model_text(run):
     detectors = list(run.fleet.detectors_.values())
     name = type(detectors[0]).__name__
@@ -270,7 +272,7 @@ def fleet_summary_dict(table, selection, run, *, output, save_model, plot, repor
     return {
         "input": str(table.path),
         "rows": run.n_rows,
-        "path": "fleet of time series" if run.is_series else "fleet of tables",
+        "path": _path_text(run),
         "group_by": run.group_by,
         "time_column": run.time_column if run.is_series else None,
         "features": list(selection.features),
