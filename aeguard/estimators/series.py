@@ -164,7 +164,8 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
         Each column's usual mean squared row-to-row step, and the unit of its
         spread term (see Notes).
     base_threshold_ : float
-        The lowest alarm level, in uncalibrated score units.
+        The lowest alarm level, in uncalibrated score units; never below the
+        smallest column's unit of error (``level_scale_.min()``).
     stay_threshold_ : float
         An alarm stays open while the 32-row mean of the uncalibrated score is
         above this.
@@ -216,7 +217,11 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
        0.999 quantile of ``raw`` over the 4,000 rows before ``t`` (updated
        every 50 rows; the training rows count as the rows before the series;
        each row enters that history as at most twice its own alarm level, so
-       a short fault does not hide the next).
+       a short fault does not hide the next). Neither is below the smallest
+       column's unit of error ``min_j q_j``: on a training part the network
+       reconstructs perfectly (a constant sensor) a change is news, but a
+       value back at its constant after a fault, which the level term still
+       sees as far from the 500 rows before, is not.
        ``feature_scores`` is ``(e + level + spread) / T`` and ``score_samples`` its
        row maximum: calibrated against each series' own history, so one
        threshold means the same on every file.
@@ -366,14 +371,17 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
                                        MIN_SPREAD_UNIT) / SPREAD_WEIGHT
         contributions = self._contributions(errors, self._novelty(Xs))
         raw = contributions.max(axis=1)
+        # Neither level is below the smallest unit of error: on a perfectly reconstructed
+        # (constant) training part a change is news, but the level term's fading memory of
+        # a past fault, once the value is back, is not.
+        unit = float(self.level_scale_.min())
         base = float(self.threshold_margin * np.quantile(raw, self.threshold_quantile))
-        # A perfectly reconstructed (constant) training part: any change is news.
-        self.base_threshold_ = base if base > 0 else float(np.finfo(np.float32).tiny)
+        self.base_threshold_ = max(base, unit)
         history = timeseries.ScoreHistory.fit(raw)
         self.score_histogram_, self.score_histogram_low_ = history.counts, history.low
         recent = timeseries.trailing_mean(raw[:, None], STAY_ROWS)[:, 0]
         stay = float(self.threshold_margin * np.quantile(recent, self.threshold_quantile))
-        self.stay_threshold_ = stay if stay > 0 else float(np.finfo(np.float32).tiny)
+        self.stay_threshold_ = max(stay, unit)
         train_scores = raw / self._alarm_levels(raw)
         if self.contamination is not None:
             self.threshold_ = float(np.quantile(train_scores, 1 - self.contamination))

@@ -273,6 +273,18 @@ def test_series_change_after_a_constant_training_part_is_flagged():
     assert det.threshold_ == 1.0
 
 
+def test_series_alarm_after_a_constant_training_part_closes_when_the_value_is_back():
+    """A fault on a sensor that never moved is flagged, and the alarm ends with the fault,
+    although the rows before still remember it (the level term)."""
+    X = np.ones((1200, 1))
+    det = SeriesDetector(window=16, epochs=1, train_size=300, random_state=0).fit(X)
+    Y = X.copy()
+    Y[600:620, 0] += 1.0
+    flags = det.detect(Y).is_anomaly
+    assert flags[600:620].all()
+    assert not flags[700:].any()
+
+
 def _drifting_series(n_rows=4000, seed=0):
     """Two periodic sensors whose amplitude grows slowly (a benign drift), and a late fault."""
     rng = np.random.default_rng(seed)
