@@ -14,9 +14,10 @@ on the first ``--train-size`` MNIST training images (default all 60,000):
   70 % with 8, 95 % with 2; with latent_dim 32 and beta=4, 96 %). A larger KL weight makes
   the code carry only what the label does not say: the style;
 - ``gan``: ``GANGenerator`` (a DCGAN, latent_dim 64, batch 128) with filters (32, 64)
-  (``--gan-filters``; the estimator's default) for ``--gan-epochs`` epochs, on the grey
+  (``--gan-filters``; the estimator's default) for ``--gan-epochs`` epochs (20), on the grey
   levels in [0, 1];
-- ``cgan``: the same, conditional;
+- ``cgan``: the same, conditional, for ``--cgan-epochs`` epochs (10: an epoch costs it
+  about twice as much, and the targets give each fit 15 minutes);
 - ``vaegan``: a conditional ``VAEGAN``, built as ``cvae`` (binarized images), its
   adversarial parameters at their defaults, for ``--vaegan-epochs`` epochs.
 
@@ -54,14 +55,14 @@ with filters (32, 64) (169 s and 190 s with (64, 128), before the conditional di
 also learned to reject wrong classes), 150 s for the VAE-GAN (325 ms a step).
 A VAE's or VAE-GAN's fit also scores its training images for the threshold (10 posterior
 draws each), which adds about 3 minutes. The defaults keep every fit under the 15 minutes
-of the targets; the whole run takes about an hour.
+of the targets; the whole run takes about 70 minutes.
 
 Run from the repository root::
 
     python bench/generation.py                        # ../shared/data/mnist, everything
     python bench/generation.py --models gan,cgan --gan-epochs 10 --seed 1
-    python bench/generation.py --train-size 3000 --epochs 1 --gan-epochs 1 --vaegan-epochs 1 \
-        --n-samples 1000
+    python bench/generation.py --train-size 3000 --epochs 1 --gan-epochs 1 --cgan-epochs 1 \
+        --vaegan-epochs 1 --n-samples 1000
 
 Output goes to stdout; training progress to stderr.
 """
@@ -94,7 +95,8 @@ def parse_args(argv=None):
     parser.add_argument("--models", default=",".join(MODELS),
                         help=f"comma-separated, among {', '.join(MODELS)} (default: all)")
     parser.add_argument("--epochs", type=int, default=10, help="VAE (and VAE-GAN) epochs")
-    parser.add_argument("--gan-epochs", type=int, default=10, help="GAN epochs")
+    parser.add_argument("--gan-epochs", type=int, default=20, help="unconditional GAN epochs")
+    parser.add_argument("--cgan-epochs", type=int, default=10, help="conditional GAN epochs")
     parser.add_argument("--gan-filters", default="32,64",
                         help="the GANs' filters, comma-separated ('default': GANGenerator's)")
     parser.add_argument("--vaegan-epochs", type=int, default=4, help="VAE-GAN epochs")
@@ -131,7 +133,8 @@ def make_model(name, args):
     if name in GANS:
         filters = (None if args.gan_filters == "default"
                    else tuple(int(f) for f in args.gan_filters.split(",")))
-        return aeguard.GANGenerator(filters=filters, epochs=args.gan_epochs,
+        epochs = args.cgan_epochs if name == "cgan" else args.gan_epochs
+        return aeguard.GANGenerator(filters=filters, epochs=epochs,
                                     random_state=args.seed, verbose=args.verbose)
     cls = aeguard.VAEGAN if name == "vaegan" else aeguard.VAEDetector
     conditional = name in CONDITIONAL
@@ -269,7 +272,8 @@ def main(argv=None):
           f"{args.batch_size}, conditional beta {args.conditional_beta:g} and free_nats "
           f"{args.free_nats:g}, draws {args.draws}; VAE-GAN "
           f"epochs {args.vaegan_epochs}; "
-          f"GANs: epochs {args.gan_epochs}, filters {args.gan_filters}, other parameters "
+          f"GANs: epochs {args.gan_epochs} (conditional {args.cgan_epochs}), filters "
+          f"{args.gan_filters}, other parameters "
           f"at their defaults; "
           f"{args.n_samples} samples per model; seed {args.seed}")
     print()
