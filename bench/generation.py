@@ -100,6 +100,8 @@ def parse_args(argv=None):
     parser.add_argument("--gan-filters", default="32,64",
                         help="the GANs' filters, comma-separated ('default': GANGenerator's)")
     parser.add_argument("--vaegan-epochs", type=int, default=4, help="VAE-GAN epochs")
+    parser.add_argument("--vaegan-learning-rate", type=float, default=None,
+                        help="the VAE-GAN's learning_rate (default: VAEGAN's)")
     parser.add_argument("--latent-dim", type=int, default=32, help="of the VAEs")
     parser.add_argument("--batch-size", type=int, default=128, help="of the VAEs")
     parser.add_argument("--draws", type=int, default=10,
@@ -138,7 +140,10 @@ def make_model(name, args):
                                     random_state=args.seed, verbose=args.verbose)
     cls = aeguard.VAEGAN if name == "vaegan" else aeguard.VAEDetector
     conditional = name in CONDITIONAL
+    extra = ({"learning_rate": args.vaegan_learning_rate}
+             if name == "vaegan" and args.vaegan_learning_rate is not None else {})
     return cls(
+        **extra,
         architecture="conv2d",
         latent_dim=args.latent_dim,
         filters=(32, 64),
@@ -271,7 +276,9 @@ def main(argv=None):
           f"{args.epochs}, latent_dim {args.latent_dim}, filters (32, 64), batch_size "
           f"{args.batch_size}, conditional beta {args.conditional_beta:g} and free_nats "
           f"{args.free_nats:g}, draws {args.draws}; VAE-GAN "
-          f"epochs {args.vaegan_epochs}; "
+          f"epochs {args.vaegan_epochs}"
+          + (f", learning_rate {args.vaegan_learning_rate:g}"
+             if args.vaegan_learning_rate is not None else "") + "; "
           f"GANs: epochs {args.gan_epochs} (conditional {args.cgan_epochs}), filters "
           f"{args.gan_filters}, other parameters "
           f"at their defaults; "
