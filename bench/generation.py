@@ -19,7 +19,8 @@ on the first ``--train-size`` MNIST training images (default all 60,000):
 - ``cgan``: the same, conditional, for ``--cgan-epochs`` epochs (10: an epoch costs it
   about twice as much, and the targets give each fit 15 minutes);
 - ``vaegan``: a conditional ``VAEGAN``, built as ``cvae`` (binarized images), its
-  adversarial parameters at their defaults, for ``--vaegan-epochs`` epochs.
+  adversarial parameters and learning rate at their defaults (``--vaegan-learning-rate``
+  sets the rate), for ``--vaegan-epochs`` epochs.
 
 The judge is a small CNN trained in this run on all 60,000 real grey training images
 (whatever ``--train-size``, so that a short run is measured with the same instrument); its
@@ -272,13 +273,13 @@ def main(argv=None):
     print("# bench/generation.py: generative models on MNIST, judged by a CNN trained in the run")
     for line in environment_lines():
         print("# " + line)
+    vaegan_rate = ("" if args.vaegan_learning_rate is None
+                   else f", learning_rate {args.vaegan_learning_rate:g}")
     print(f"# settings: models {','.join(args.models)}; {n_train} training images; VAEs: epochs "
           f"{args.epochs}, latent_dim {args.latent_dim}, filters (32, 64), batch_size "
           f"{args.batch_size}, conditional beta {args.conditional_beta:g} and free_nats "
           f"{args.free_nats:g}, draws {args.draws}; VAE-GAN "
-          f"epochs {args.vaegan_epochs}"
-          + (f", learning_rate {args.vaegan_learning_rate:g}"
-             if args.vaegan_learning_rate is not None else "") + "; "
+          f"epochs {args.vaegan_epochs}{vaegan_rate}; "
           f"GANs: epochs {args.gan_epochs} (conditional {args.cgan_epochs}), filters "
           f"{args.gan_filters}, other parameters "
           f"at their defaults; "
