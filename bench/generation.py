@@ -56,7 +56,7 @@ with filters (32, 64) (169 s and 190 s with (64, 128), before the conditional di
 also learned to reject wrong classes), 150 s for the VAE-GAN (325 ms a step).
 A VAE's or VAE-GAN's fit also scores its training images for the threshold (10 posterior
 draws each), which adds about 3 minutes. The defaults keep every fit under the 15 minutes
-of the targets; the whole run takes about 70 minutes.
+of the targets; the whole run takes about 45 minutes on 2 cores.
 
 Run from the repository root::
 
@@ -333,7 +333,7 @@ def main(argv=None):
         print()
     if elbo:
         print("## test negative ELBO on the binarized test images, nats per image (lower is "
-              "better; target <= 95)")
+              "better; the unconditional VAE's target <= 95)")
         print(f"{'independent pixels (exact NLL)':42s} "
               f"{independent_pixels_nll(data['binarized'], test_bin):8.2f}")
         for name, nats in elbo:
