@@ -120,10 +120,10 @@ MAX_ASSETS = 6
 def plot_fleet_scores(frame, group_by, detection, *, max_assets=MAX_ASSETS):
     """Draw the most anomalous assets of a fleet: each one's score, threshold and intervals.
 
-    One panel per asset, in the order of ``detection.assets`` (the highest
-    peak score first), each with the asset's anomaly score over its own rows,
+    One panel per asset, in the order of ``detection.assets`` (the most
+    anomalous first), each with the asset's anomaly score over its own rows,
     its threshold (dashed) and its anomalous intervals (shaded), and, on a
-    second axis in grey, the values of the column behind its peak score.
+    second axis in grey, the values of the first of its ``top_columns``.
 
     Parameters
     ----------

@@ -222,7 +222,7 @@ def _assets_table(run):
     extra = pd.DataFrame({"asset": missing,
                           "n_rows": [len(run.unprepared_rows.get(a, ())) for a in missing],
                           "n_flagged": 0, "n_intervals": 0,
-                          "peak_score": np.nan, "top_columns": "",
+                          "peak_score": np.nan, "peer_score": np.nan, "top_columns": "",
                           "skipped": [run.result.skipped[a] for a in missing]})
     return pd.concat([assets, extra], ignore_index=True) if missing else assets
 
@@ -294,7 +294,7 @@ def fleet_summary_dict(table, selection, run, *, output, save_model, plot, repor
 
 def format_fleet_summary(table, selection, run, *, output, save_model, plot, report,
                          in_time_order):
-    """The fleet's summary: input, assets ranked by peak score, their worst intervals, files."""
+    """The fleet's summary: input, assets ranked against their peers, their worst intervals, files."""
     from .summary import _DELIMITERS, _table_lines, _written
 
     result = run.result
@@ -334,15 +334,21 @@ def format_fleet_summary(table, selection, run, *, output, save_model, plot, rep
         lines.append(f"skipped: {run.group_by} {row.asset} ({row.n_rows} rows): {row.skipped}")
     if len(skipped) > SHOWN:
         lines.append(f"skipped: ... and {len(skipped) - SHOWN} more (see --json)")
-    lines += ["", f"assets by peak score{', the first ' + str(SHOWN) if len(scored) > SHOWN else ''}:"]
-    rows = [("asset", "rows", "flagged", "intervals", "peak_score", "top_columns")] + [
+    by_peers = bool(scored.peer_score.notna().any())
+    lines += ["", f"assets by {result.ranking}"
+                  f"{', the first ' + str(SHOWN) if len(scored) > SHOWN else ''}:"]
+    rows = [("asset", "rows", "flagged", "intervals", "peak_score", "peer_score",
+             "top_columns")] + [
         (str(r.asset), f"{r.n_rows:,}", f"{r.n_flagged:,}", f"{r.n_intervals}",
-         f"{r.peak_score:.4g}", r.top_columns)
+         f"{r.peak_score:.4g}", f"{r.peer_score:.4g}", r.top_columns)
         for r in scored.head(SHOWN).itertuples()
     ]
+    if not by_peers:  # too few assets for a peer score
+        rows = [row[:5] + row[6:] for row in rows]
     if not run.is_series:  # independent rows have no intervals
         rows = [row[:3] + row[4:] for row in rows]
-    lines += _table_lines(rows, right_aligned={1, 2, 3, 4} if run.is_series else {1, 2, 3})
+    numbers = set(range(1, len(rows[0]) - 1))
+    lines += _table_lines(rows, right_aligned=numbers)
     intervals = result.intervals
     if run.is_series:
         lines.append("")

@@ -48,6 +48,12 @@ class Detection:
         the data did).
     index : pandas.Index or None
         X's index when X was a DataFrame, else None.
+    alarm_level : ndarray of shape (n_rows,) or None
+        Series only (None for independent rows): each row's alarm level, the
+        unit ``scores`` and ``feature_scores`` are in. ``feature_scores *
+        alarm_level[:, None]`` are the row's errors before calibration, in the
+        same units on every series standardised the same way (what
+        :class:`aeguard.FleetDetector` compares across assets).
 
     Examples
     --------
@@ -70,6 +76,7 @@ class Detection:
     threshold_rule: str
     intervals: object = None
     index: object = field(default=None, repr=False)
+    alarm_level: object = field(default=None, repr=False)
 
     @property
     def n_flagged(self):

@@ -9,8 +9,12 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
 #: Columns of :attr:`FleetDetection.assets`, in order.
-ASSET_COLUMNS = ("asset", "n_rows", "n_flagged", "n_intervals", "peak_score", "top_columns",
-                 "skipped")
+ASSET_COLUMNS = ("asset", "n_rows", "n_flagged", "n_intervals", "peak_score", "peer_score",
+                 "top_columns", "skipped")
+#: Fewest scored assets whose median is a reference for the others (of two, it is their mean).
+MIN_PEERS = 3
+#: How many columns an asset's ``top_columns`` names.
+N_ASSET_COLUMNS = 3
 
 
 @dataclass
@@ -35,9 +39,14 @@ class FleetDetection:
     assets : DataFrame
         One row per asset, the most anomalous first: ``asset``, ``n_rows``,
         ``n_flagged``, ``n_intervals``, ``peak_score`` (the asset's highest
-        score), ``top_columns`` (the columns behind that score) and
-        ``skipped`` (why the asset was not scored, or empty). Ranked by
-        ``peak_score``, then ``n_flagged``; skipped assets last.
+        score), ``peer_score`` (how far the asset's worst column stands out
+        from the same column of the other assets; see
+        :class:`FleetDetector`), ``top_columns`` (the columns behind the
+        ranking, most first) and ``skipped`` (why the asset was not scored,
+        or empty). Ranked by ``peer_score`` when at least
+        :data:`MIN_PEERS` assets were scored (else by ``peak_score``, and
+        ``peer_score`` is NaN), then by ``peak_score`` and ``n_flagged``;
+        skipped assets last.
     detections : dict
         Asset -> its :class:`aeguard.Detection`, for everything else.
     skipped : dict
@@ -56,6 +65,14 @@ class FleetDetection:
     def n_flagged(self):
         """Number of flagged rows over the fleet."""
         return int(self.is_anomaly.sum())
+
+    @property
+    def ranking(self):
+        """How :attr:`assets` are ranked, in words."""
+        if self.assets.peer_score.notna().any():
+            return ("peer score (each asset's worst column against the median of that column "
+                    "over the fleet)")
+        return "peak score"
 
     def to_frame(self):
         """Per-row results as a DataFrame: ``anomaly_score``, ``is_anomaly`` (0/1), ``top_columns``."""
@@ -77,10 +94,20 @@ class FleetDetector(BaseEstimator):
     interleaved with other assets' rows). An asset whose rows are too few
     for its detector is reported in ``skipped_``, not fatal for the others.
 
-    With a :class:`aeguard.SeriesDetector`, whose scores are in units of
-    each series' own alarm level (1 is where an alarm opens, on every
-    series), peak scores compare across assets. A fitted fleet is saved to
-    one file, every asset's detector in it, with :func:`aeguard.save`.
+    Assets are ranked against their peers. For each asset and column, the
+    column's largest error before calibration (``feature_scores`` times the
+    row's ``alarm_level`` for a series; ``feature_scores`` for rows) is
+    divided by the median of that column's largest errors over the fleet;
+    an asset's ``peer_score`` is its largest such ratio, and its
+    ``top_columns`` the columns with the largest ratios. A sensor that is
+    noisy on every machine then stands out on none, and a fault in a column
+    the detectors predict well is not hidden behind it; and an asset whose
+    detector learnt its own fault (trained on all its rows) still stands out
+    from machines that had none. This assumes the assets are of one kind,
+    their columns alike. Each row's ``scores`` and ``is_anomaly`` stay the
+    asset's own: in units of its alarm level, 1 where an alarm opens.
+    A fitted fleet is saved to one file, every asset's detector in it, with
+    :func:`aeguard.save`.
 
     Parameters
     ----------
@@ -296,22 +323,48 @@ class FleetDetector(BaseEstimator):
     @staticmethod
     def _ranking(groups, detections, skipped):
         """The per-asset table, the most anomalous first (skipped assets last)."""
+        names = next(iter(detections.values())).columns
+        peers = _peer_ratios(detections) if len(detections) >= MIN_PEERS else None
         rows = []
         for asset, positions in groups.items():
             result = detections.get(asset)
             if result is None:
                 rows.append({"asset": asset, "n_rows": len(positions), "n_flagged": 0,
-                             "n_intervals": 0, "peak_score": np.nan, "top_columns": "",
-                             "skipped": skipped[asset]})
+                             "n_intervals": 0, "peak_score": np.nan, "peer_score": np.nan,
+                             "top_columns": "", "skipped": skipped[asset]})
                 continue
             peak = int(np.argmax(result.scores))
             found = result.intervals
+            if peers is None:
+                peer, top = np.nan, result.top_columns[peak]
+            else:
+                ratios = peers[asset]
+                order = np.argsort(-ratios, kind="stable")[:N_ASSET_COLUMNS]
+                peer, top = float(ratios[order[0]]), ",".join(names[j] for j in order)
             rows.append({"asset": asset, "n_rows": len(positions),
                          "n_flagged": result.n_flagged,
                          "n_intervals": 0 if found is None else len(found),
-                         "peak_score": float(result.scores[peak]),
-                         "top_columns": result.top_columns[peak], "skipped": ""})
+                         "peak_score": float(result.scores[peak]), "peer_score": peer,
+                         "top_columns": top, "skipped": ""})
         table = pd.DataFrame(rows, columns=list(ASSET_COLUMNS))
-        table = table.sort_values(["peak_score", "n_flagged"], ascending=False,
-                                  na_position="last", kind="stable")
+        keys = ["peak_score", "n_flagged"] if peers is None else ["peer_score", "peak_score",
+                                                                   "n_flagged"]
+        table = table.sort_values(keys, ascending=False, na_position="last", kind="stable")
         return table.reset_index(drop=True)
+
+
+def _peer_ratios(detections):
+    """Asset -> each column's largest uncalibrated error over the fleet's median of it."""
+    peaks = {}
+    for asset, result in detections.items():
+        errors = np.asarray(result.feature_scores, dtype=np.float64)
+        level = getattr(result, "alarm_level", None)
+        if level is not None:
+            errors = errors * np.asarray(level, dtype=np.float64)[:, None]
+        peaks[asset] = np.nanmax(errors, axis=0)
+    reference = np.median(np.stack(list(peaks.values())), axis=0)
+    # A column every asset reconstructs exactly (median 0) is measured against a trace of
+    # the others' reference, so that any error in it stands out, but by a finite ratio.
+    floor = max(1e-6 * float(reference.max()), np.finfo(np.float64).tiny)
+    reference = np.maximum(reference, floor)
+    return {asset: peak / reference for asset, peak in peaks.items()}

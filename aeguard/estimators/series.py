@@ -507,7 +507,11 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
         return self._scored(X)[0]
 
     def _scored(self, X):
-        """``(feature_scores, raw scores)`` of X; raw: the row maxima before calibration."""
+        """``(feature_scores, raw scores, alarm levels)`` of X.
+
+        raw: the row maxima before calibration; feature_scores are the
+        contributions divided by the row's alarm level.
+        """
         check_is_fitted(self)
         if self.adapt is not None and not hasattr(self, "adapt_seed_"):
             raise ValueError(
@@ -526,7 +530,8 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
         else:
             contributions = self._adaptive_contributions(Xs)
         raw = contributions.max(axis=1)
-        return contributions / self._alarm_levels(raw)[:, None], raw
+        levels = self._alarm_levels(raw)
+        return contributions / levels[:, None], raw, levels
 
     def _adaptive_contributions(self, Xs):
         """``_contributions`` with the network updated after each block of ``adapt`` rows.
@@ -666,7 +671,7 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
         >>> int(first.start) >= 900, first.top_columns.split(",")[0]
         (True, 'x1')
         """
-        errors, raw = self._scored(X)
+        errors, raw, alarm_level = self._scored(X)
         scores = errors.max(axis=1)
         if threshold is None:
             threshold, rule = self.threshold_, self._threshold_rule()
@@ -683,7 +688,7 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
         return Detection(
             scores=scores, is_anomaly=flags, feature_scores=errors, columns=names,
             top_columns=top_columns(errors, names), threshold=threshold, threshold_rule=rule,
-            intervals=intervals, index=index,
+            intervals=intervals, index=index, alarm_level=alarm_level,
         )
 
     def _alarms(self, scores, raw, threshold):

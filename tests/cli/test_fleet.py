@@ -67,7 +67,8 @@ def test_fleet_summary_ranks_the_faulty_asset_first(fleet_run):
     assert "fleet: 4 assets by 'pump'" in out
     assert "pump (asset column)" in out and "time (time column)" in out
     assert "skipped: pump pump9 (12 rows): fewer rows than --train-rows 200" in out
-    ranked = out.split("assets by peak score:")[1].splitlines()
+    ranked = out.split("assets by peer score (each asset's worst column against the median of "
+                       "that column over the fleet):")[1].splitlines()
     assert ranked[2].split()[0] == "pump2" and ranked[2].split()[-1].startswith("flow")
     assert "anomalous intervals:" in out
     assert "fitting asset pump1 (1 of 4" in fleet_run.result.stderr

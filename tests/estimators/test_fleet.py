@@ -184,3 +184,62 @@ def test_fleet_save_refuses_what_a_file_cannot_hold(fitted, tmp_path):
     with pytest.raises(TypeError, match="asset id"):
         save(odd, tmp_path / "odd.aeg")
     assert not (tmp_path / "odd.aeg").exists()
+
+
+# ------------------------------------------------------------------ peer ranking
+def _detection(feature_scores, alarm_level=None, names=("temp", "flow")):
+    from aeguard.estimators._detection import Detection, top_columns
+
+    feature_scores = np.asarray(feature_scores, dtype=float)
+    scores = feature_scores.max(axis=1)
+    return Detection(scores=scores, is_anomaly=scores > 1, feature_scores=feature_scores,
+                     columns=list(names), top_columns=top_columns(feature_scores, names),
+                     threshold=1.0, threshold_rule="test", alarm_level=alarm_level)
+
+
+def test_peer_score_is_each_columns_peak_over_the_fleets_median_of_it():
+    from aeguard.estimators.fleet import _peer_ratios
+
+    detections = {
+        "a": _detection([[1.0, 0.1], [2.0, 0.2]]),
+        "b": _detection([[3.0, 0.2], [1.0, 0.1]]),
+        # Calibrated by an alarm level of 2: its errors before calibration are twice these.
+        "c": _detection([[0.5, 0.5], [1.0, 0.05]], alarm_level=np.array([2.0, 2.0])),
+    }
+    ratios = _peer_ratios(detections)
+    # Column peaks: temp a 2, b 3, c 2 (median 2); flow a 0.2, b 0.2, c 1 (median 0.2).
+    np.testing.assert_allclose(ratios["a"], [1.0, 1.0])
+    np.testing.assert_allclose(ratios["b"], [1.5, 1.0])
+    np.testing.assert_allclose(ratios["c"], [1.0, 5.0])
+
+
+def test_peer_score_ranks_a_fault_the_noisy_column_hides():
+    """A column noisy on every asset sets each one's peak; a fault in a quiet column stands out
+    only against the same column of the other assets."""
+    groups = {"a": ([[9.0, 0.1]] * 3), "b": ([[8.0, 0.1]] * 3), "c": ([[7.0, 1.0]] * 3),
+              "d": ([[9.5, 0.1]] * 3)}
+    detections = {asset: _detection(values) for asset, values in groups.items()}
+    positions = {asset: np.arange(3) for asset in groups}
+    table = FleetDetector._ranking(positions, detections, {})
+    assert table.asset.iloc[0] == "c" and table.top_columns.iloc[0] == "flow,temp"
+    assert table.peer_score.iloc[0] == pytest.approx(10.0)
+    # The peak scores alone would have put c last.
+    assert table.sort_values("peak_score").asset.iloc[0] == "c"
+
+
+def test_fewer_than_three_assets_are_ranked_by_peak_score(fitted):
+    X, _ = fitted
+    pair = X[X.machine.isin(["a", "b"])]
+    result = FleetDetector("machine", detector()).fit(pair).detect(pair)
+    assert result.assets.peer_score.isna().all() and result.ranking == "peak score"
+    assert result.assets.asset.iloc[0] == "b"
+    assert result.assets.peak_score.is_monotonic_decreasing
+
+
+def test_fleet_ranks_by_peer_score_with_three_assets_or_more(fitted):
+    X, fleet = fitted
+    result = fleet.detect(X)
+    scored = result.assets[result.assets.skipped == ""]
+    assert scored.peer_score.notna().all() and result.ranking.startswith("peer score")
+    assert scored.peer_score.is_monotonic_decreasing
+    assert np.isnan(result.assets.peer_score.iloc[-1])  # the skipped asset, last

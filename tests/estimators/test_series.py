@@ -360,3 +360,19 @@ def test_series_a_frozen_noisy_sensor_is_flagged_by_its_spread():
     # Without the spread term (a model saved before it existed) the frozen rows pass.
     del det.spread_reference_, det.spread_unit_
     assert det.detect(X).is_anomaly[2200:2350].mean() < 0.2
+
+
+def test_series_detection_gives_each_rows_alarm_level():
+    """feature_scores are the contributions in units of the row's alarm level."""
+    t = np.arange(600)
+    X = np.column_stack([np.sin(2 * np.pi * t / 30), np.cos(2 * np.pi * t / 30)])
+    X[500:505, 0] += 4
+    det = aeguard.SeriesDetector(window=30, epochs=3, train_size=300, random_state=0).fit(X)
+    result = det.detect(X)
+    assert result.alarm_level.shape == (600,)
+    assert (result.alarm_level >= det.base_threshold_).all()
+    Xs = det.scaler_.transform(X.astype(np.float32))
+    raw = det._contributions(det._reconstruction_errors(Xs), det._novelty(Xs))
+    np.testing.assert_allclose(result.feature_scores * result.alarm_level[:, None], raw,
+                               rtol=1e-5, atol=1e-9)
+    assert aeguard.AEDetector(epochs=1, random_state=0).fit(X).detect(X).alarm_level is None
