@@ -188,7 +188,9 @@ def plot_fleet_scores(frame, group_by, detection, *, max_assets=MAX_ASSETS):
         ax.axhline(threshold, ls="--", color="tab:red", lw=1)
         _scale_score_axis(ax, scores, threshold)
         ax.set_ylabel("anomaly\nscore", rotation=0, ha="right", va="center", fontsize="small")
+        peer = getattr(row, "peer_score", np.nan)
         ax.set_title(f"{group_by} {asset}: peak {row.peak_score:.3g}"
+                     + ("" if np.isnan(peer) else f", peer {peer:.3g}")
                      + (f", {column}" if column else "")
                      + f"; {row.n_flagged:,} of {row.n_rows:,} rows flagged",
                      loc="left", fontsize="small")
@@ -199,7 +201,7 @@ def plot_fleet_scores(frame, group_by, detection, *, max_assets=MAX_ASSETS):
                 ax.axvspan(start - half, end + half, color="tab:red", alpha=0.2, lw=0)
         _label_dates(ax.xaxis, x, maxticks=8)
         ax.tick_params(labelsize="x-small")
-    title = (f"the {len(shown)} assets with the highest peak scores; score in black, "
+    title = (f"the {len(shown)} assets ranked first; score in black, "
              f"threshold dashed, anomalous intervals shaded, the top column in grey")
     if len(scored) > len(shown):
         title += f"; {len(scored) - len(shown)} more asset(s) not drawn"

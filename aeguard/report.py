@@ -169,16 +169,17 @@ def fleet_report(detection, *, title, frame, group_by, summary=(), threshold_rul
               f"own detector; higher scores are more anomalous. Flagged: {n_flagged:,} of "
               f"{n_rows:,} rows ({n_flagged / max(n_rows, 1):.1%}).</p>"]
     assets = detection.assets
+    by_peers = bool(assets.peer_score.notna().any())
     header = ("asset", "rows", "flagged", *(("intervals",) if is_series else ()),
-              "peak score", "peer score", "top columns", "skipped")
+              "peak score", *(("peer score",) if by_peers else ()), "top columns", "skipped")
     rows = [(str(r.asset), f"{r.n_rows:,}", f"{r.n_flagged:,}",
              *((f"{r.n_intervals}",) if is_series else ()),
              "" if np.isnan(r.peak_score) else f"{r.peak_score:.4g}",
-             "" if np.isnan(r.peer_score) else f"{r.peer_score:.4g}",
+             *(("" if np.isnan(r.peer_score) else f"{r.peer_score:.4g}",) if by_peers else ()),
              str(r.top_columns).replace(",", ", "), r.skipped)
             for r in assets.itertuples()]
     parts += [f"<h2>Assets ({len(assets)}), ranked by {escape(detection.ranking)}</h2>",
-              _table(header, rows, numbers=set(range(1, 6 if is_series else 5)),
+              _table(header, rows, numbers=set(range(1, len(header) - 2)),
                      table_id="assets")]
     if not is_series:
         return _page(title, parts)

@@ -51,8 +51,8 @@ class Detection:
     alarm_level : ndarray of shape (n_rows,) or None
         Series only (None for independent rows): each row's alarm level, the
         unit ``scores`` and ``feature_scores`` are in. ``feature_scores *
-        alarm_level[:, None]`` are the row's errors before calibration, in the
-        same units on every series standardised the same way (what
+        alarm_level[:, None]`` are the row's errors before calibration, in
+        units of the series' own standardised training data (what
         :class:`aeguard.FleetDetector` compares across assets).
 
     Examples

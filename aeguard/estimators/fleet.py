@@ -8,13 +8,13 @@ import pandas as pd
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
+from ._detection import N_TOP_COLUMNS
+
 #: Columns of :attr:`FleetDetection.assets`, in order.
 ASSET_COLUMNS = ("asset", "n_rows", "n_flagged", "n_intervals", "peak_score", "peer_score",
                  "top_columns", "skipped")
 #: Fewest scored assets whose median is a reference for the others (of two, it is their mean).
 MIN_PEERS = 3
-#: How many columns an asset's ``top_columns`` names.
-N_ASSET_COLUMNS = 3
 
 
 @dataclass
@@ -96,7 +96,8 @@ class FleetDetector(BaseEstimator):
 
     Assets are ranked against their peers. For each asset and column, the
     column's largest error before calibration (``feature_scores`` times the
-    row's ``alarm_level`` for a series; ``feature_scores`` for rows) is
+    row's ``alarm_level`` for a series; for rows, ``feature_scores``, each
+    feature's error in units of its training level on that asset) is
     divided by the median of that column's largest errors over the fleet;
     an asset's ``peer_score`` is its largest such ratio, and its
     ``top_columns`` the columns with the largest ratios. A sensor that is
@@ -323,7 +324,6 @@ class FleetDetector(BaseEstimator):
     @staticmethod
     def _ranking(groups, detections, skipped):
         """The per-asset table, the most anomalous first (skipped assets last)."""
-        names = next(iter(detections.values())).columns
         peers = _peer_ratios(detections) if len(detections) >= MIN_PEERS else None
         rows = []
         for asset, positions in groups.items():
@@ -335,36 +335,48 @@ class FleetDetector(BaseEstimator):
                 continue
             peak = int(np.argmax(result.scores))
             found = result.intervals
-            if peers is None:
+            ratios = None if peers is None else peers.get(asset)
+            if ratios is None:
                 peer, top = np.nan, result.top_columns[peak]
             else:
-                ratios = peers[asset]
-                order = np.argsort(-ratios, kind="stable")[:N_ASSET_COLUMNS]
-                peer, top = float(ratios[order[0]]), ",".join(names[j] for j in order)
+                order = np.argsort(-ratios, kind="stable")[:N_TOP_COLUMNS]
+                peer = float(ratios[order[0]])
+                top = ",".join(str(result.columns[j]) for j in order)
             rows.append({"asset": asset, "n_rows": len(positions),
                          "n_flagged": result.n_flagged,
                          "n_intervals": 0 if found is None else len(found),
                          "peak_score": float(result.scores[peak]), "peer_score": peer,
                          "top_columns": top, "skipped": ""})
         table = pd.DataFrame(rows, columns=list(ASSET_COLUMNS))
-        keys = ["peak_score", "n_flagged"] if peers is None else ["peer_score", "peak_score",
-                                                                   "n_flagged"]
+        keys = (["peer_score", "peak_score", "n_flagged"] if peers
+                else ["peak_score", "n_flagged"])
         table = table.sort_values(keys, ascending=False, na_position="last", kind="stable")
         return table.reset_index(drop=True)
 
 
 def _peer_ratios(detections):
-    """Asset -> each column's largest uncalibrated error over the fleet's median of it."""
+    """Asset -> each column's largest uncalibrated error over the fleet's median of it.
+
+    Empty when the detections have no per-column errors to compare; an asset
+    whose errors are not all finite gets no ratios (it is ranked by its peak).
+    """
     peaks = {}
     for asset, result in detections.items():
-        errors = np.asarray(result.feature_scores, dtype=np.float64)
+        errors = getattr(result, "feature_scores", None)
+        if errors is None or np.ndim(errors) != 2:
+            return {}
+        errors = np.asarray(errors, dtype=np.float64)
         level = getattr(result, "alarm_level", None)
         if level is not None:
             errors = errors * np.asarray(level, dtype=np.float64)[:, None]
-        peaks[asset] = np.nanmax(errors, axis=0)
+        peak = errors.max(axis=0)
+        if np.isfinite(peak).all():
+            peaks[asset] = peak
+    if len(peaks) < MIN_PEERS or len({len(p) for p in peaks.values()}) != 1:
+        return {}
     reference = np.median(np.stack(list(peaks.values())), axis=0)
     # A column every asset reconstructs exactly (median 0) is measured against a trace of
     # the others' reference, so that any error in it stands out, but by a finite ratio.
-    floor = max(1e-6 * float(reference.max()), np.finfo(np.float64).tiny)
+    floor = max(1e-6 * float(reference.max()), 1e-12)
     reference = np.maximum(reference, floor)
     return {asset: peak / reference for asset, peak in peaks.items()}

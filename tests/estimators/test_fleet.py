@@ -243,3 +243,36 @@ def test_fleet_ranks_by_peer_score_with_three_assets_or_more(fitted):
     assert scored.peer_score.notna().all() and result.ranking.startswith("peer score")
     assert scored.peer_score.is_monotonic_decreasing
     assert np.isnan(result.assets.peer_score.iloc[-1])  # the skipped asset, last
+
+
+def test_peer_ratios_leave_out_an_asset_whose_errors_are_not_finite():
+    from aeguard.estimators.fleet import _peer_ratios
+
+    detections = {asset: _detection([[1.0, 0.1], [2.0, 0.2]]) for asset in "abc"}
+    detections["d"] = _detection([[np.nan, 0.1], [2.0, np.inf]])
+    ratios = _peer_ratios(detections)
+    assert set(ratios) == {"a", "b", "c"}
+    np.testing.assert_allclose(ratios["a"], [1.0, 1.0])
+    positions = {asset: np.arange(2) for asset in detections}
+    table = FleetDetector._ranking(positions, detections, {})
+    assert table.asset.iloc[-1] == "d" and np.isnan(table.peer_score.iloc[-1])
+
+
+def test_fleet_of_table_rows_ranks_by_peer_score():
+    from aeguard import AEDetector
+
+    rng = np.random.default_rng(0)
+    parts = []
+    for asset in "abcd":
+        part = pd.DataFrame({"machine": asset, "temp": rng.normal(size=300),
+                             "flow": rng.normal(size=300)})
+        part["load"] = part.temp + part.flow + 0.05 * rng.normal(size=300)
+        if asset == "c":
+            part.loc[290:, "load"] += 6.0  # breaks the relation on c's last rows
+        parts.append(part)
+    X = pd.concat(parts, ignore_index=True)
+    fleet = FleetDetector("machine", AEDetector(epochs=30, random_state=0)).fit(X)
+    result = fleet.detect(X)
+    assert result.ranking.startswith("peer score") and result.assets.peer_score.notna().all()
+    assert result.assets.asset.iloc[0] == "c"
+    assert result.assets.top_columns.iloc[0].split(",")[0] == "load"
