@@ -178,7 +178,9 @@ def run_fleet(prepared, positions, *, group_by, template, detector, threshold, t
         for asset in list(result.skipped):
             if sizes[asset] < train_rows:
                 result.skipped[asset] = f"fewer rows than --train-rows {train_rows}"
-        result.assets["skipped"] = result.assets.asset.map(result.skipped).fillna("")
+        # object dtype: with no asset skipped the mapped column is all NaN (float).
+        result.assets["skipped"] = (result.assets.asset.map(result.skipped)
+                                    .astype(object).fillna(""))
     for asset, (why, _) in unprepared.items():
         result.skipped[asset] = why
     return FleetRun(fleet=fleet, result=result, positions=positions, group_by=group_by,
