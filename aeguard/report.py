@@ -169,7 +169,7 @@ def fleet_report(detection, *, title, frame, group_by, summary=(), threshold_rul
               f"own detector; higher scores are more anomalous. Flagged: {n_flagged:,} of "
               f"{n_rows:,} rows ({n_flagged / max(n_rows, 1):.1%}).</p>"]
     assets = detection.assets
-    by_peers = bool(assets.peer_score.notna().any())
+    by_peers = detection.by_peers
     header = ("asset", "rows", "flagged", *(("intervals",) if is_series else ()),
               "peak score", *(("peer score",) if by_peers else ()), "top columns", "skipped")
     rows = [(str(r.asset), f"{r.n_rows:,}", f"{r.n_flagged:,}",

@@ -336,7 +336,6 @@ def format_fleet_summary(table, selection, run, *, output, save_model, plot, rep
         lines.append(f"skipped: {run.group_by} {row.asset} ({row.n_rows} rows): {row.skipped}")
     if len(skipped) > SHOWN:
         lines.append(f"skipped: ... and {len(skipped) - SHOWN} more (see --json)")
-    by_peers = bool(scored.peer_score.notna().any())
     lines += ["", f"assets by {result.ranking}"
                   f"{', the first ' + str(SHOWN) if len(scored) > SHOWN else ''}:"]
     rows = [("asset", "rows", "flagged", "intervals", "peak_score", "peer_score",
@@ -345,7 +344,7 @@ def format_fleet_summary(table, selection, run, *, output, save_model, plot, rep
          f"{r.peak_score:.4g}", f"{r.peer_score:.4g}", r.top_columns)
         for r in scored.head(SHOWN).itertuples()
     ]
-    if not by_peers:  # too few assets for a peer score
+    if not result.by_peers:  # too few assets for a peer score
         rows = [row[:5] + row[6:] for row in rows]
     if not run.is_series:  # independent rows have no intervals
         rows = [row[:3] + row[4:] for row in rows]

@@ -67,9 +67,14 @@ class FleetDetection:
         return int(self.is_anomaly.sum())
 
     @property
+    def by_peers(self):
+        """Whether :attr:`assets` are ranked by ``peer_score`` (else by ``peak_score``)."""
+        return bool(self.assets.peer_score.notna().any())
+
+    @property
     def ranking(self):
         """How :attr:`assets` are ranked, in words."""
-        if self.assets.peer_score.notna().any():
+        if self.by_peers:
             return ("peer score (each asset's worst column against the median of that column "
                     "over the fleet)")
         return "peak score"
@@ -324,7 +329,7 @@ class FleetDetector(BaseEstimator):
     @staticmethod
     def _ranking(groups, detections, skipped):
         """The per-asset table, the most anomalous first (skipped assets last)."""
-        peers = _peer_ratios(detections) if len(detections) >= MIN_PEERS else None
+        peers = _peer_ratios(detections)
         rows = []
         for asset, positions in groups.items():
             result = detections.get(asset)
@@ -335,7 +340,7 @@ class FleetDetector(BaseEstimator):
                 continue
             peak = int(np.argmax(result.scores))
             found = result.intervals
-            ratios = None if peers is None else peers.get(asset)
+            ratios = peers.get(asset)
             if ratios is None:
                 peer, top = np.nan, result.top_columns[peak]
             else:
@@ -357,8 +362,9 @@ class FleetDetector(BaseEstimator):
 def _peer_ratios(detections):
     """Asset -> each column's largest uncalibrated error over the fleet's median of it.
 
-    Empty when the detections have no per-column errors to compare; an asset
-    whose errors are not all finite gets no ratios (it is ranked by its peak).
+    Empty when fewer than :data:`MIN_PEERS` assets have finite per-column
+    errors to compare; an asset whose errors are not all finite gets no
+    ratios (it is ranked by its peak).
     """
     peaks = {}
     for asset, result in detections.items():
