@@ -1,6 +1,7 @@
 """The Keras side's inference helper: chunked forward passes."""
 
 import numpy as np
+import pytest
 
 from aeguard.networks import training
 
@@ -37,3 +38,22 @@ def test_forward_gives_the_same_outputs_in_any_chunks():
                                atol=1e-7)
     np.testing.assert_array_equal(training.forward(model, X), whole)
     assert training.forward(model, X[:0]).shape == (0, 5)
+
+
+def test_build_ensemble_joins_independent_members():
+    """Members see the same input, share no weight, and their outputs and codes sit side by side."""
+    from aeguard.networks.ensemble import build_ensemble
+
+    member = {"builder": "dense", "kwargs": {"n_features": 5, "hidden_units": (8,),
+                                             "latent_dim": 2}}
+    with training.seeded(0):
+        model, encoder, decoder = build_ensemble(member, 3)
+    X = np.random.default_rng(0).normal(size=(7, 5)).astype(np.float32)
+    out = training.forward(model, X)
+    assert out.shape == (7, 15) and training.forward(encoder, X).shape == (7, 6)
+    np.testing.assert_allclose(out, training.forward(decoder, training.forward(encoder, X)),
+                               rtol=1e-5, atol=1e-6)
+    parts = np.split(out, 3, axis=1)
+    assert not np.allclose(parts[0], parts[1])
+    with pytest.raises(ValueError, match="n_members must be at least 1"):
+        build_ensemble(member, 0)

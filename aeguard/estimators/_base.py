@@ -319,7 +319,7 @@ class BaseAutoencoder(ItemsMixin, KerasStateMixin, BaseEstimator):
         self._network = self._network_spec(X, self._output_activation(target))
 
         inputs = Xs if labels is None else (Xs, labels)
-        self._train_network(inputs, target, rng, seed)
+        self._train_network(inputs, self._training_target(target), rng, seed)
         return Xs
 
     def _validate_clean(self, clean, X):
@@ -332,6 +332,10 @@ class BaseAutoencoder(ItemsMixin, KerasStateMixin, BaseEstimator):
                 f"{len(X)} samples of {X.size // max(len(X), 1)} values, y has shape {C.shape}."
             )
         return C.reshape(X.shape)
+
+    def _training_target(self, target):
+        """Hook: what the network's output is trained against, given the scaled clean data."""
+        return target
 
     def _before_training(self, C, target):
         """Hook: see the clean training data (raw and scaled) before the network is built."""
@@ -395,11 +399,15 @@ class BaseAutoencoder(ItemsMixin, KerasStateMixin, BaseEstimator):
         X_rec : ndarray of the same shape as X
             Reconstructions with the preprocessing undone.
         """
-        from ..networks.training import forward
-
         shape = given_shape(X)
         Xs = self._scaled(X)  # first: it raises NotFittedError before model_ is read
-        return self._from_network(forward(self.model_, Xs), shape)
+        return self._from_network(self._reconstruction(Xs), shape)
+
+    def _reconstruction(self, Xs):
+        """The network's reconstruction of scaled input, in the input's shape."""
+        from ..networks.training import forward
+
+        return forward(self.model_, Xs)
 
     def feature_scores(self, X):
         """Per-feature reconstruction error: which features made a sample anomalous.

@@ -1,7 +1,7 @@
 """Anomaly detectors: reconstruction error of an autoencoder as the anomaly score."""
 
 import math
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, OutlierMixin, TransformerMixin
@@ -98,6 +98,15 @@ class AEDetector(
         unusual but normal images of the class, which then score like
         anomalies. 0 trains on every row. Rows are ranked by their plain mean
         squared error (standardised scale), not by the score.
+    n_estimators : int, default=1
+        Autoencoders trained side by side, each from its own random
+        initialisation (and its own dropout), as one network: the errors
+        behind the score are the members' squared errors averaged, and
+        ``reconstruct`` gives the members' mean. A single small autoencoder's
+        ranking varies with its seed; averaging several steadies it, at
+        about ``n_estimators`` times the fitting and scoring work (one pass
+        of the network still scores all members). ``transform`` returns the
+        members' codes side by side.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling and the validation split. An
         int gives identical scores run after run on the same machine.
@@ -119,7 +128,8 @@ class AEDetector(
     best_epoch_ : int
         The epoch whose weights were kept (1-based).
     latent_dim_ : int
-        Width of the code actually used.
+        Width of each member's code actually used (``transform`` returns
+        ``n_estimators * latent_dim_`` values per sample).
     architecture_ : str
         The network family actually used ("dense" or "conv2d").
     trim_fraction_ : float
@@ -187,6 +197,7 @@ class AEDetector(
         **COMMON_CONSTRAINTS,
         "contamination": [Interval(Real, 0, 0.5, closed="right")],
         "trim_fraction": [Options("auto"), Interval(Real, 0, 0.9, closed="both")],
+        "n_estimators": [Interval(Integral, 1, None)],
     }
 
     def __init__(
@@ -205,6 +216,7 @@ class AEDetector(
         preprocessing="auto",
         contamination=0.1,
         trim_fraction="auto",
+        n_estimators=1,
         random_state=None,
         verbose=0,
     ):
@@ -221,6 +233,7 @@ class AEDetector(
         self.preprocessing = preprocessing
         self.contamination = contamination
         self.trim_fraction = trim_fraction
+        self.n_estimators = n_estimators
         self.random_state = random_state
         self.verbose = verbose
 
@@ -245,9 +258,11 @@ class AEDetector(
         self.trim_fraction_ = self._trim_fraction()
         self.error_scale_ = self.contrast_floor_ = None
         if self._fitted_on_images():
-            images, rec = self._as_images(Xs), self._as_images(forward(self.model_, Xs))
-            self.contrast_floor_ = relative_floor(image_contrast(images, rec))
-            errors = relative_image_errors(images, rec, self.contrast_floor_)
+            images = self._as_images(Xs)
+            recs = [self._as_images(r) for r in self._member_reconstructions(Xs)]
+            self.contrast_floor_ = relative_floor(
+                np.concatenate([image_contrast(images, r) for r in recs]))
+            errors = self._squared_errors(Xs)
         else:
             errors = self._squared_errors(Xs)
             self.error_scale_ = error_scales(errors)
@@ -256,6 +271,35 @@ class AEDetector(
         self.threshold_ = float(np.quantile(train_scores, 1.0 - self.contamination))
         self._set_gallery(forward(self.encoder_, Xs))
         return self
+
+    def _network_spec(self, X, output_activation):
+        """One member's network; ``n_estimators`` of them side by side when more than one."""
+        member = super()._network_spec(X, output_activation)
+        if self.n_estimators == 1:
+            return member
+        return {"builder": "ensemble", "kwargs": {"member": member,
+                                                  "n_members": self.n_estimators}}
+
+    def _n_members(self):
+        """Autoencoders in the fitted network (detectors saved before ensembles have one)."""
+        spec = self._network
+        return spec["kwargs"]["n_members"] if spec["builder"] == "ensemble" else 1
+
+    def _training_target(self, target):
+        """Each member is trained to reproduce the input: the target once per member."""
+        k = self._n_members()
+        return target if k == 1 else np.concatenate([target] * k, axis=-1)
+
+    def _member_reconstructions(self, Xs):
+        """Each member's reconstruction of scaled input: a list of arrays of Xs's shape."""
+        from ..networks.training import forward
+
+        return np.split(forward(self.model_, Xs), self._n_members(), axis=-1)
+
+    def _reconstruction(self, Xs):
+        """The members' mean reconstruction."""
+        recs = self._member_reconstructions(Xs)
+        return recs[0] if len(recs) == 1 else np.mean(recs, axis=0, dtype=np.float32)
 
     def _latent(self, X, y=None):
         """Latent codes of X, for the gallery and the queries of :meth:`kneighbors`."""
@@ -271,15 +315,15 @@ class AEDetector(
 
     def _squared_errors(self, Xs):
         """Per-value errors behind the score (see the Notes); in the network's input shape."""
-        from ..networks.training import forward
-
         # Detectors fitted before these rules existed (None) keep the one they were fitted with.
         floor = getattr(self, "contrast_floor_", None)
+        recs = self._member_reconstructions(Xs)
         if self._fitted_on_images() and floor is not None:
             images = self._as_images(Xs)
-            errors = relative_image_errors(images, self._as_images(forward(self.model_, Xs)), floor)
+            errors = _member_mean([relative_image_errors(images, self._as_images(r), floor)
+                                   for r in recs])
             return errors.reshape(Xs.shape)
-        errors = super()._squared_errors(Xs)
+        errors = _member_mean([np.square(r - Xs, dtype=np.float32) for r in recs])
         scale = getattr(self, "error_scale_", None)
         return errors if scale is None else errors / scale.astype(np.float32)
 
@@ -297,13 +341,18 @@ class AEDetector(
 
         Returns
         -------
-        codes : ndarray of shape (n_samples, latent_dim_)
-            The encoder's output for each sample (a DataFrame with columns
-            ``aedetector0, ...`` after ``set_output(transform="pandas")``).
+        codes : ndarray of shape (n_samples, n_estimators * latent_dim_)
+            The encoder's output for each sample, the members' codes side by
+            side (a DataFrame with columns ``aedetector0, ...`` after
+            ``set_output(transform="pandas")``).
         """
         # Defined here, not in the base class, so that scikit-learn's
         # set_output wraps it (it wraps only methods a class defines itself).
         return self._encode(X)
+
+    @property
+    def _n_features_out(self):
+        return self.latent_dim_ * self._n_members()
 
     def score_samples(self, X):
         """Anomaly score of each sample: its reconstruction error.
@@ -425,6 +474,13 @@ class AEDetector(
             +1 for inliers, -1 for outliers.
         """
         return np.where(self.decision_function(X) < 0, -1, 1)
+
+
+def _member_mean(errors):
+    """The members' errors averaged (one member's as they are), float32."""
+    if len(errors) == 1:
+        return errors[0]
+    return np.mean(errors, axis=0, dtype=np.float32)
 
 
 def image_contrast(images, reconstructions):

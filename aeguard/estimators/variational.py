@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from ._augment import AugmentParam
+from ._base import BaseAutoencoder
 from ._labels import fit_classes, one_hot, sample_inputs
 from ._params import Interval, Options, check_n_samples
 from .autoencoder import AEDetector
@@ -188,7 +189,7 @@ class VAEDetector(AEDetector):
     """
 
     _constraints = {
-        **AEDetector._constraints,
+        **{k: v for k, v in AEDetector._constraints.items() if k != "n_estimators"},
         "beta": [Interval(Real, 0, None, closed="left")],
         "free_nats": [Interval(Real, 0, None, closed="left")],
         "likelihood": [Options("auto", "bernoulli", "gaussian")],
@@ -288,7 +289,8 @@ class VAEDetector(AEDetector):
         return labels
 
     def _network_spec(self, X, output_activation):
-        spec = super()._network_spec(X, output_activation)
+        # One network: ensembles (AEDetector's n_estimators) are not offered for VAEs.
+        spec = BaseAutoencoder._network_spec(self, X, output_activation)
         spec["builder"] = "vae_" + spec["builder"]
         spec["kwargs"]["n_classes"] = len(self.classes_) if self.conditional else 0
         spec["kwargs"]["beta"] = float(self.beta)

@@ -19,6 +19,7 @@ start_backend()  # before the builders below import Keras
 from .conv1d import build_conv1d_autoencoder
 from .conv2d import build_conv2d_autoencoder
 from .dense import build_dense_autoencoder
+from .ensemble import build_ensemble
 from .gan import build_dcgan, build_dense_gan
 from .recurrent import build_lstm_autoencoder
 from .unet import build_unet2d
@@ -36,6 +37,7 @@ BUILDERS = {
     "vae_conv2d": build_conv2d_vae,
     "gan_dense": build_dense_gan,
     "gan_conv2d": build_dcgan,
+    "ensemble": build_ensemble,
 }
 
 __all__ = [
@@ -48,6 +50,7 @@ __all__ = [
     "build_dense_autoencoder",
     "build_dense_gan",
     "build_dense_vae",
+    "build_ensemble",
     "build_lstm_autoencoder",
     "build_unet2d",
 ]

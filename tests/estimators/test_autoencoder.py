@@ -540,3 +540,74 @@ def test_relative_image_errors_blur_at_most_one_pixel_on_large_images():
     contrast = 0.5 * (image.var() + defect.var())
     blurred = float(relative_image_errors(image, defect, 1e-6).sum()) * contrast
     assert blurred > 0.2 * plain  # a quarter at one pixel; 2 % at the 4 pixels of 112 / 28
+
+
+# ----------------------------------------------------------------- ensembles
+@pytest.fixture(scope="module")
+def ensemble(manifold_data):
+    X_train, _, _ = manifold_data
+    return AEDetector(n_estimators=3, **FAST).fit(X_train)
+
+
+def test_aedetector_ensemble_ranks_anomalies(ensemble, manifold_data):
+    """Three members trained side by side rank off-manifold rows as one does."""
+    _, X_test, y_test = manifold_data
+    assert ensemble._network["builder"] == "ensemble"
+    assert roc_auc_score(y_test, ensemble.score_samples(X_test)) > 0.95
+
+
+def test_aedetector_ensemble_members_differ_and_are_averaged(ensemble, manifold_data):
+    """Each member has its own weights; reconstruct is their mean, the errors their mean error."""
+    _, X_test, _ = manifold_data
+    Xs = ensemble._scaled(X_test)
+    members = ensemble._member_reconstructions(Xs)
+    assert len(members) == 3 and all(m.shape == Xs.shape for m in members)
+    assert not np.allclose(members[0], members[1], atol=1e-3)
+    np.testing.assert_allclose(ensemble.reconstruct(X_test),
+                               ensemble.scaler_.inverse_transform(np.mean(members, axis=0)),
+                               rtol=1e-4, atol=1e-5)
+    errors = np.mean([np.square(m - Xs) for m in members], axis=0) / ensemble.error_scale_
+    np.testing.assert_allclose(ensemble.feature_scores(X_test), errors, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(ensemble.score_samples(X_test), errors.mean(axis=1), rtol=1e-4)
+
+
+def test_aedetector_ensemble_codes_side_by_side(ensemble, manifold_data):
+    """transform returns every member's code, and the feature names count them all."""
+    _, X_test, _ = manifold_data
+    codes = ensemble.transform(X_test)
+    assert codes.shape == (len(X_test), 3 * ensemble.latent_dim_)
+    assert len(ensemble.get_feature_names_out()) == codes.shape[1]
+    np.testing.assert_allclose(
+        ensemble.decoder_(codes.astype(np.float32)).numpy()[:, : X_test.shape[1]],
+        ensemble._member_reconstructions(ensemble._scaled(X_test))[0], rtol=1e-4, atol=1e-5)
+
+
+def test_aedetector_ensemble_is_reproducible_and_saved(ensemble, manifold_data, tmp_path):
+    """The same seed gives the same ensemble, and a model file gives back the same scores."""
+    import aeguard
+
+    X_train, X_test, _ = manifold_data
+    again = AEDetector(n_estimators=3, **FAST).fit(X_train)
+    np.testing.assert_array_equal(again.score_samples(X_test), ensemble.score_samples(X_test))
+    aeguard.save(ensemble, tmp_path / "ensemble.aeg")
+    loaded = aeguard.load(tmp_path / "ensemble.aeg")
+    assert loaded.n_estimators == 3
+    np.testing.assert_array_equal(loaded.score_samples(X_test), ensemble.score_samples(X_test))
+
+
+def test_aedetector_ensemble_of_images(digits_images):
+    """Convolutional members side by side score images, and noise above digits."""
+    images, _ = digits_images
+    det = AEDetector(n_estimators=2, epochs=20, filters=(16, 32), latent_dim=8,
+                     learning_rate=3e-3, random_state=0).fit(images[:600])
+    noise = np.random.default_rng(0).random((50, 8, 8)).astype(np.float32)
+    scores = det.score_samples(np.concatenate([images[600:800], noise]))
+    assert roc_auc_score(np.r_[np.zeros(200), np.ones(50)], scores) > 0.95
+    assert det.reconstruct(images[:5]).shape == (5, 8, 8)
+    assert det.transform(images[:5]).shape == (5, 16)
+
+
+def test_aedetector_rejects_zero_estimators(manifold_data):
+    X_train, _, _ = manifold_data
+    with pytest.raises(ValueError, match="'n_estimators' parameter"):
+        AEDetector(n_estimators=0).fit(X_train)
