@@ -127,12 +127,14 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
         Adaptive scoring for long or drifting series: the series is scored
         in blocks of ``adapt`` rows, and after each block a copy of the
         network is trained for :data:`ADAPT_EPOCHS` more epochs on that
-        block's windows judged normal (every row of the window scoring below
-        ``threshold_``), so the next block is scored by a model that has
-        seen the recent normal behaviour. Still online (a row is scored by
-        the network as updated on earlier blocks only), and the fitted
-        network itself never changes: each call starts from it. None: the
-        fitted network scores every row. Costs one short training per block.
+        block's windows judged normal (every row of the window outside the
+        alarms of :meth:`detect`: a row of a long fault that scores below
+        ``threshold_`` while its alarm is held is not learnt), so the next
+        block is scored by a model that has seen the recent normal
+        behaviour. Still online (a row is scored by the network as updated
+        on earlier blocks only), and the fitted network itself never
+        changes: each call starts from it. None: the fitted network scores
+        every row. Costs one short training per block.
     contamination : float or None, default=None
         If given, ``threshold_`` is the (1 - contamination) quantile of the
         training rows' scores. If None, ``threshold_`` is 1: the alarm level.
@@ -556,7 +558,9 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
             if stop == len(Xs):
                 break
             raw = self._contributions(errors[:stop], novelty[:stop]).max(axis=1)
-            normal = raw / self._alarm_levels(raw) <= self.threshold_
+            # Normal: outside every alarm, so a long fault's rows that dip below the
+            # threshold while its alarm is held are not learnt as normal.
+            normal = ~self._alarms(raw / self._alarm_levels(raw), raw, self.threshold_)
             # The block's windows whose rows all scored as normal.
             all_normal = timeseries.trailing_mean(normal[:, None].astype(np.float64), window)[:, 0]
             ends = np.arange(max(first, window - 1), stop)

@@ -316,6 +316,25 @@ def test_series_adapt_follows_a_benign_drift_and_still_finds_the_fault():
     np.testing.assert_array_equal(adaptive.score_samples(X), result.scores)
 
 
+def test_series_adapt_does_not_learn_a_long_fault_while_its_alarm_is_held():
+    """adapt learns only rows outside every alarm: a long fault's quieter rows are not normal.
+
+    Most rows of this fault score below the threshold (the alarm is held, not reopened on
+    each row); learning them as normal would let the fault fade from the alarms.
+    """
+    rng = np.random.default_rng(0)
+    t = np.arange(4000)
+    X = np.column_stack([np.sin(2 * np.pi * t / PERIOD), np.cos(2 * np.pi * t / PERIOD)])
+    X += 0.05 * rng.normal(size=X.shape)
+    X[2000:3600, 1] *= 3  # 1,600 rows of a sensor reading three times its swing
+    fixed = SeriesDetector(epochs=5, train_size=1000, random_state=0).fit(X).detect(X)
+    assert (fixed.scores[2000:3600] > fixed.threshold).mean() < 0.2  # held, mostly not reopened
+    result = SeriesDetector(epochs=5, train_size=1000, adapt=250, random_state=0).fit(X).detect(X)
+    assert result.is_anomaly[2000:3600].mean() > 0.9
+    assert result.is_anomaly[3000:3600].all()  # still in the alarm at the fault's end
+    assert not result.is_anomaly[1000:2000].any()
+
+
 def test_series_adapt_scores_online_and_is_saved(tmp_path):
     """With adapt, a row's score depends only on the rows up to it; a model file keeps adapt."""
     X = _drifting_series(n_rows=2500)
