@@ -297,7 +297,7 @@ def fleet_summary_dict(table, selection, run, *, output, save_model, plot, repor
 def format_fleet_summary(table, selection, run, *, output, save_model, plot, report,
                          in_time_order):
     """The fleet's summary: input, assets ranked against their peers, their worst intervals, files."""
-    from .summary import _DELIMITERS, _table_lines, _written
+    from .summary import _DELIMITERS, _table_lines, _written, interval_lines
 
     result = run.result
     n_rows = run.n_rows
@@ -358,14 +358,8 @@ def format_fleet_summary(table, selection, run, *, output, save_model, plot, rep
         lines.append(f"anomalous intervals: {len(intervals)}"
                      + (f", the {len(shown)} with the highest peaks:" if len(intervals) else ""))
         if len(intervals):
-            rows = [("asset", "start", "end", "rows", "peak_score", "top_columns")] + [
-                (str(r.asset), str(r.start), str(r.end) + (" (open)" if r.is_open else ""),
-                 f"{r.n_rows}", f"{r.peak_score:.4g}", r.top_columns)
-                for r in shown.itertuples()
-            ]
-            lines += _table_lines(rows, right_aligned={3, 4})
-            if shown.is_open.any():
-                lines.append("  (open): still anomalous at the asset's last row")
+            lines += interval_lines(shown, "still anomalous at the asset's last row",
+                                    by_asset=True)
     order = ("rows by asset, each in time order" if in_time_order else "rows in the input's order")
     lines += ["", f"wrote {_written(output)} ({order})"]
     if save_model is not None:

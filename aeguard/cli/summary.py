@@ -120,6 +120,26 @@ def summary_dict(table, selection, run, *, output, save_model, plot, report, in_
     return summary
 
 
+def interval_lines(shown, open_note, *, by_asset=False):
+    """The summary's table of intervals, then what "(open)" and the two counts mean.
+
+    ``shown``: rows of ``Detection.intervals`` (with an ``asset`` column first
+    when ``by_asset``); ``open_note`` says what an interval marked open is.
+    """
+    lead = ("asset",) if by_asset else ()
+    rows = [lead + ("start", "end", "rows", "flagged", "peak_score", "top_columns")] + [
+        ((str(r.asset),) if by_asset else ())
+        + (str(r.start), str(r.end) + (" (open)" if r.is_open else ""), f"{r.n_rows}",
+           f"{r.n_flagged}", f"{r.peak_score:.4g}", r.top_columns)
+        for r in shown.itertuples()
+    ]
+    lines = _table_lines(rows, right_aligned={len(lead) + 2, len(lead) + 3, len(lead) + 4})
+    if shown.is_open.any():
+        lines.append(f"  (open): {open_note}")
+    lines.append("  rows: from start to end; flagged: those in the alarm")
+    return lines
+
+
 def _table_lines(rows, right_aligned):
     """Format rows of strings as aligned columns (the first row is the header)."""
     widths = [max(len(row[j]) for row in rows) for j in range(len(rows[0]))]
@@ -203,15 +223,8 @@ def format_summary(table, selection, run, *, output, save_model, plot, report, i
                                                                        ascending=False)
         lines.append(f"anomalous intervals: {len(intervals)}"
                      + (f", the {len(shown)} with the highest peaks:" if len(intervals) else ""))
-        rows = [("start", "end", "rows", "peak_score", "top_columns")] + [
-            (str(r.start), str(r.end) + (" (open)" if r.is_open else ""), f"{r.n_rows}",
-             f"{r.peak_score:.4g}", r.top_columns)
-            for r in shown.itertuples()
-        ]
         if len(intervals):
-            lines += _table_lines(rows, right_aligned={2, 3})
-            if intervals.is_open.any():
-                lines.append("  (open): still anomalous at the last row")
+            lines += interval_lines(shown, "still anomalous at the last row")
     else:
         lines.append(f"top {min(TOP_ROWS, n_rows)} rows by anomaly_score "
                      "(row 1 = the first data row):")

@@ -382,6 +382,17 @@ def test_detect_series_summary_reports_repairs_and_intervals(series_run):
     spike_time = series_run.frame.set_index(series_run.frame.index)["when"].loc[600]
     interval_lines = [line for line in out.splitlines() if "pressure" in line and ":" in line]
     assert any(line.split()[0] + " " + line.split()[1] <= spike_time for line in interval_lines)
+    # Each interval says both what it spans and how many of those rows were in the alarm.
+    lines = out.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.strip().startswith("start"))
+    assert lines[first].split() == ["start", "end", "rows", "flagged", "peak_score",
+                                    "top_columns"]
+    table = lines[first + 1:lines.index("", first)]
+    assert table[-1] == "  rows: from start to end; flagged: those in the alarm"
+    assert len(table) > 1
+    for line in (line for line in table[:-1] if not line.startswith("  (open)")):
+        spanned, flagged = (int(v) for v in line.replace("(open)", "").split()[4:6])
+        assert 1 <= flagged <= spanned
     assert (series_run.folder / "plant.png").stat().st_size > 10_000
 
 

@@ -71,6 +71,10 @@ def test_fleet_summary_ranks_the_faulty_asset_first(fleet_run):
                        "that column over the fleet):")[1].splitlines()
     assert ranked[2].split()[0] == "pump2" and ranked[2].split()[-1].startswith("flow")
     assert "anomalous intervals:" in out
+    table = out.split("anomalous intervals:")[1].splitlines()
+    assert table[1].split() == ["asset", "start", "end", "rows", "flagged", "peak_score",
+                                "top_columns"]
+    assert "  rows: from start to end; flagged: those in the alarm" in table
     assert "fitting asset pump1 (1 of 4" in fleet_run.result.stderr
 
 
