@@ -196,11 +196,12 @@ def fleet_report(detection, *, title, frame, group_by, summary=(), threshold_rul
     if not len(intervals):
         parts.append("<p>None: no row's score rose above its asset's threshold.</p>")
         return _page(title, parts)
-    header = ("asset", "start", "end", "rows", "peak score", "top columns")
+    header = ("asset", "start", "end", "rows", "flagged rows", "peak score", "top columns")
     rows = [(str(r.asset), str(r.start), str(r.end) + (" (open)" if r.is_open else ""),
-             f"{r.n_rows:,}", f"{r.peak_score:.4g}", str(r.top_columns).replace(",", ", "))
+             f"{r.n_rows:,}", f"{r.n_flagged:,}", f"{r.peak_score:.4g}",
+             str(r.top_columns).replace(",", ", "))
             for r in shown.itertuples()]
-    parts.append(_table(header, rows, numbers={3, 4}, table_id="intervals"))
+    parts.append(_table(header, rows, numbers={3, 4, 5}, table_id="intervals"))
     if shown["is_open"].any():
         parts.append("<p>(open): still anomalous at the asset's last row.</p>")
     return _page(title, parts)

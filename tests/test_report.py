@@ -74,12 +74,13 @@ def series_detection(n_rows=300):
     frame = pd.DataFrame({"a": np.sin(np.arange(n_rows) / 5), "b": np.zeros(n_rows),
                           "c": np.ones(n_rows)}, index=index)
     feature_scores = np.full((n_rows, 3), 0.1)
-    feature_scores[200:205, 1] = 5.0  # interval 2: b
+    feature_scores[200:205, 1] = 5.0  # interval 2: b, held across a quiet row (205)
+    feature_scores[206, 1] = 5.0
     feature_scores[50, 2] = 3.0       # interval 1: c
     scores = feature_scores.max(axis=1)
     intervals = pd.DataFrame({
-        "start": [index[50], index[200]], "end": [index[50], index[204]], "n_rows": [1, 5],
-        "n_flagged": [1, 5], "peak_score": [3.0, 5.0], "peak_at": [index[50], index[200]],
+        "start": [index[50], index[200]], "end": [index[50], index[206]], "n_rows": [1, 7],
+        "n_flagged": [1, 6], "peak_score": [3.0, 5.0], "peak_at": [index[50], index[200]],
         "top_columns": ["c,a,b", "b,a,c"], "is_open": [False, False],
     })
     result = Detection(scores=scores, is_anomaly=scores > 1, feature_scores=feature_scores,
@@ -101,10 +102,11 @@ def test_report_of_a_series_holds_every_interval_and_its_columns():
     intervals = page.cells("intervals")
     assert [row[0] for row in intervals] == ["1", "2"]
     assert [row[1] for row in intervals] == ["2024-03-01 00:50:00", "2024-03-01 03:20:00"]
-    assert "Interval 2: 2024-03-01 03:20:00 to 2024-03-01 03:24:00" in page.headings
+    assert "Interval 2: 2024-03-01 03:20:00 to 2024-03-01 03:26:00" in page.headings
     detail = [rows for name, rows in page.tables.items() if name not in ("intervals", "table0")]
     assert [rows[1][0] for rows in detail] == ["c", "b"]  # the column with the largest peak
-    assert detail[1][1][1] == f"{25 / 26:.0%}"  # 5 rows of b at 5, of a and c at 0.1
+    assert detail[1][1][1] == f"{30.1 / 31.5:.0%}"  # 6 rows of b at 5, the rest at 0.1
+    assert [row[3:5] for row in intervals] == [["1", "1"], ["7", "6"]]  # rows, flagged rows
     assert sum(ref.startswith("data:image/png") for ref in page.references) == 1 + 2
 
 
@@ -163,8 +165,9 @@ def test_report_of_a_fleet_ranks_the_assets_and_lists_their_intervals():
     assert_self_contained(text, page)
     assets = page.cells("assets")
     assert [row[0] for row in assets] == ["b", "a", "c"]
-    assert assets[0][1:5] == ["300", "6", "2", "5"] and assets[-1][-1].startswith("12 rows")
+    assert assets[0][1:5] == ["300", "7", "2", "5"] and assets[-1][-1].startswith("12 rows")
     intervals = page.cells("intervals")
     assert [(row[0], row[1]) for row in intervals] == [("b", "2024-03-01 03:20:00"),
                                                        ("b", "2024-03-01 00:50:00")]
+    assert [row[3:5] for row in intervals] == [["7", "6"], ["1", "1"]]  # rows, flagged rows
     assert sum(ref.startswith("data:image/png") for ref in page.references) == 1
