@@ -249,7 +249,7 @@ def test_fleet_plot_draws_the_most_anomalous_assets_first():
     figure = plot_fleet_scores(prepared, "machine", detection)
     titles = [ax.get_title(loc="left") for ax in figure.axes if ax.get_title(loc="left")]
     assert [t.split(":")[0] for t in titles] == ["machine b", "machine a"]  # c was skipped
-    assert "6 of 300 rows flagged" in titles[0]
+    assert "7 of 300 rows flagged" in titles[0]
     one = plot_fleet_scores(prepared, "machine", detection, max_assets=1)
     assert "1 more asset(s) not drawn" in one._suptitle.get_text()
     with pytest.raises(ValueError, match="max_assets"):
