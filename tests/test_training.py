@@ -1,4 +1,4 @@
-"""The Keras side's inference helper: chunked forward passes."""
+"""The Keras side's helpers: chunked forward passes, ensembles, a model trained again and again."""
 
 import numpy as np
 import pytest
@@ -57,3 +57,31 @@ def test_build_ensemble_joins_independent_members():
     assert not np.allclose(parts[0], parts[1])
     with pytest.raises(ValueError, match="n_members must be at least 1"):
         build_ensemble(member, 0)
+
+
+def test_training_again_reuses_the_compiled_step_with_a_fresh_optimizer(monkeypatch):
+    """train(again=True) a second time: no new compile, and the weights a new compile gives."""
+    import keras
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(64, 4)).astype(np.float32)
+
+    def model():
+        keras.utils.set_random_seed(0)
+        return keras.Sequential([keras.Input((4,)), keras.layers.Dense(2), keras.layers.Dense(4)])
+
+    options = dict(validation=None, epochs=2, batch_size=16, learning_rate=1e-2, patience=2,
+                   verbose=0, seed=0)
+    reused, fresh = model(), model()
+    training.train(reused, X, X, again=True, **options)
+    assert reused.compiled and not reused.run_eagerly  # 8 steps, yet a compiled step
+    step = reused.train_function
+    training.train(reused, X, X, again=True, **options)
+    assert reused.train_function is step
+    assert int(reused.optimizer.iterations) == 8  # counted from zero again, not 16
+    # The same two trainings, each compiled anew (in graph mode, as the reused step is).
+    monkeypatch.setattr(training, "EAGER_MAX_STEPS", 0)
+    training.train(fresh, X, X, **options)
+    training.train(fresh, X, X, **options)
+    for ours, theirs in zip(reused.get_weights(), fresh.get_weights()):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-7)

@@ -575,7 +575,7 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
                 training.train(model, windows, windows, validation=None, epochs=ADAPT_EPOCHS,
                                batch_size=min(self.batch_size_, len(windows)),
                                learning_rate=self.learning_rate, patience=ADAPT_EPOCHS,
-                               verbose=0, seed=seed + first,
+                               verbose=0, seed=seed + first, again=True,
                                **{**self._training_options(), "trim": 0.0})
         return self._contributions(errors, novelty)
 

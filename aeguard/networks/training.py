@@ -72,6 +72,7 @@ def train(
     row_loss=None,
     corrupt=None,
     augment=None,
+    again=False,
 ):
     """Compile and train ``model`` on ``X -> target`` with early stopping.
 
@@ -115,6 +116,12 @@ def train(
         ``augment(images, rng)`` -> transformed copy of a batch's images
         (rotated, mirrored), applied afresh to every batch of every epoch, to
         the input images and to the target alike (the same draw for both).
+    again : bool, default=False
+        The model is trained many times with the same settings (the online
+        updates of an adaptive series detector). The first call compiles it
+        in graph mode however short the run; later calls reuse that compiled
+        step, with the optimizer's state reset (a fresh Adam each time, as a
+        new compile would give) instead of tracing the step anew.
 
     Returns
     -------
@@ -129,14 +136,17 @@ def train(
     row_loss = row_loss or row_errors
     n_samples = n_rows(X)
     n_steps = epochs * -(-n_samples // batch_size)
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
-        loss=loss,
-        run_eagerly=n_steps <= EAGER_MAX_STEPS,
-    )
-    # Create the optimizer's slots now: created inside the first compiled step,
-    # they make TensorFlow trace that step twice.
-    model.optimizer.build(model.trainable_variables)
+    if again and model.compiled and not model.run_eagerly:
+        _fresh_optimizer_state(model.optimizer, learning_rate)
+    else:
+        model.compile(
+            optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+            loss=loss,
+            run_eagerly=not again and n_steps <= EAGER_MAX_STEPS,
+        )
+        # Create the optimizer's slots now: created inside the first compiled step,
+        # they make TensorFlow trace that step twice.
+        model.optimizer.build(model.trainable_variables)
     rng = np.random.default_rng(seed)
     history = {"loss": []}
     if validation is not None:
@@ -178,6 +188,13 @@ def train(
     if best_weights is not None:
         model.set_weights(best_weights)
     return history, max(best_epoch, 1)
+
+
+def _fresh_optimizer_state(optimizer, learning_rate):
+    """Reset a built optimizer to the state of a new one: step count and moments zero."""
+    for variable in optimizer.variables:
+        variable.assign(np.zeros(variable.shape, dtype=variable.dtype))
+    optimizer.learning_rate = learning_rate
 
 
 def _augmented(augment, inputs, target, rng):
