@@ -24,7 +24,7 @@ def test_free_nats_make_conditional_samples_vary(digits_images):
     wanted = np.repeat(np.arange(10), 60)
     spread, recognised = {}, {}
     for free_nats in (0.0, 4.0):
-        vae = VAEDetector(conditional=True, latent_dim=4, epochs=60, free_nats=free_nats,
+        vae = VAEDetector(conditional=True, latent_dim=4, epochs=40, free_nats=free_nats,
                           random_state=0).fit(images, target)
         samples = vae.sample(len(wanted), y=wanted, random_state=1)
         spread[free_nats] = np.mean([
