@@ -16,13 +16,13 @@ def models(tmp_path_factory, digits_images, manifold_data):
     """Saved models: a conditional image VAE, a tabular VAE, an AEDetector, a conditional GAN."""
     folder = tmp_path_factory.mktemp("models")
     images, target = digits_images
-    cvae = VAEDetector(conditional=True, latent_dim=4, epochs=30, trim_fraction=0, random_state=0)
+    cvae = VAEDetector(conditional=True, latent_dim=4, epochs=15, trim_fraction=0, random_state=0)
     aeguard.save(cvae.fit(images, target), folder / "cvae.aeg")
     X_train, _, _ = manifold_data
     frame = pd.DataFrame(X_train, columns=[f"s{i}" for i in range(X_train.shape[1])])
     aeguard.save(VAEDetector(epochs=5, random_state=0).fit(frame), folder / "rows.aeg")
     aeguard.save(AEDetector(epochs=2, random_state=0).fit(X_train), folder / "ae.aeg")
-    gan = GANGenerator(architecture="dense", epochs=100, random_state=0)
+    gan = GANGenerator(architecture="dense", epochs=70, random_state=0)
     aeguard.save(gan.fit(images, target), folder / "cgan.aeg")
     return folder
 
