@@ -146,13 +146,17 @@ class KerasStateMixin:
                 validation=validation,
                 epochs=max_epochs,
                 batch_size=self.batch_size_,
-                learning_rate=self.learning_rate,
+                learning_rate=self._learning_rate(),
                 patience=self.patience,
                 verbose=self.verbose,
                 seed=seed,
                 **options,
             )
         self.n_epochs_ = len(self.history_["loss"])
+
+    def _learning_rate(self):
+        """Adam's learning rate for this fit: ``learning_rate`` (estimators may resolve "auto")."""
+        return self.learning_rate
 
     def _restore_networks(self, weights):
         """Rebuild the Keras models from ``_network`` and set their weights."""

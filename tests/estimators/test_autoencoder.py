@@ -519,6 +519,28 @@ def test_relative_image_errors_forgive_a_shifted_stroke_and_ignore_contrast():
                                relative_image_errors(image, shifted, 1e-6), rtol=1e-5)
 
 
+@pytest.mark.parametrize(
+    ("shape", "learning_rate", "expected"),
+    [((40, 8, 8), "auto", 3e-3), ((40, 64), "auto", 1e-3), ((40, 8, 8), 0.02, 0.02)],
+)
+def test_aedetector_learning_rate_auto_is_larger_for_the_convolutional_network(
+    shape, learning_rate, expected
+):
+    """"auto" trains images (conv2d) at 3e-3 and table rows at 1e-3; a number is used as given."""
+    X = np.random.default_rng(0).random(shape)
+    det = AEDetector(learning_rate=learning_rate, epochs=1, random_state=0).fit(X)
+    assert det.learning_rate_ == pytest.approx(expected)
+    assert float(det.model_.optimizer.learning_rate) == pytest.approx(expected)
+    assert det.get_params()["learning_rate"] == learning_rate
+
+
+def test_aedetector_learning_rate_must_be_auto_or_positive():
+    with pytest.raises(ValueError, match="learning_rate"):
+        AEDetector(learning_rate="fast").fit(np.zeros((20, 3)))
+    with pytest.raises(ValueError, match="learning_rate"):
+        AEDetector(learning_rate=0.0).fit(np.zeros((20, 3)))
+
+
 def test_aedetector_defaults_tell_held_out_ones_from_eights(digits_images):
     """At its defaults, a detector trained on half of the 8x8 1s ranks the other 1s below the 8s."""
     images, target = digits_images
