@@ -24,7 +24,9 @@ Methods:
 4. ``aeguard-faiss``: the same model, ``index(backend="faiss")`` (IVF-Flat, approximate);
 5. ``aeguard-cosine``: the same model, exact backend, ``metric="cosine"``;
 6. ``aeguard-default`` (asked for by name): ``AEDetector(random_state=seed)`` at its defaults
-   (its own code width and training length), exact backend.
+   (its own code width and training length), exact backend;
+7. ``aeguard-jitterN`` (asked for by name): the same with ``jitter=N`` (trained on images
+   moved by up to N pixels, the unmoved image as the target).
 
 Targets: aeguard p@10 >= raw's with an index >= 20x smaller and queries >= 10x faster; the
 faiss backend keeps >= 99 % of the exact backend's p@10 and is faster than it; the default
@@ -36,6 +38,7 @@ Run from the repository root (needs ``pip install -e ".[bench]"`` for faiss)::
     python bench/retrieval.py
     python bench/retrieval.py --epochs 5 --methods raw,aeguard
     python bench/retrieval.py --gallery 30000 --queries 2000 --methods pca16,pca32,aeguard-default
+    python bench/retrieval.py --gallery 30000 --queries 2000 --methods pca32,aeguard-jitter2
 """
 
 from __future__ import annotations
@@ -72,8 +75,12 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
+JITTER = re.compile(r"aeguard-jitter([1-9][0-9]*)")
+
+
 def known_method(name):
-    return name in METHODS or name == "aeguard-default" or re.fullmatch(r"pca[1-9][0-9]*", name)
+    return (name in METHODS or name == "aeguard-default" or JITTER.fullmatch(name)
+            or re.fullmatch(r"pca[1-9][0-9]*", name))
 
 
 def subset(images, labels, n, rng):
@@ -125,11 +132,11 @@ def run_sklearn(method, gallery, queries, seed):
                      "search_s": search_s, "index_bytes": sklearn_index_bytes(nn)}
 
 
-def fit_autoencoder(gallery, args, default=False):
+def fit_autoencoder(gallery, args, default=False, jitter=0):
     from aeguard import AEDetector
 
     if default:
-        det = AEDetector(random_state=args.seed, verbose=2)
+        det = AEDetector(random_state=args.seed, jitter=jitter, verbose=2)
     else:
         det = AEDetector(architecture="conv2d", latent_dim=args.latent_dim, epochs=args.epochs,
                          trim_fraction=0, random_state=args.seed, verbose=2)
@@ -153,8 +160,8 @@ def main(argv=None):
     args = parse_args(argv)
     unknown = [m for m in args.methods if not known_method(m)]
     if unknown:
-        print(f"error: unknown methods {unknown}; choose from {METHODS}, aeguard-default "
-              "or pcaN", file=sys.stderr)
+        print(f"error: unknown methods {unknown}; choose from {METHODS}, aeguard-default, "
+              "aeguard-jitterN or pcaN", file=sys.stderr)
         return 2
     if args.gallery < K or args.queries < 1:
         print(f"error: need at least {K} gallery images and 1 query", file=sys.stderr)
@@ -190,6 +197,12 @@ def main(argv=None):
             indices, stats = run_aeguard(default_det, method, gallery, queries)
             stats["fit_s"] = fit_s
             default_width = default_det.latent_dim_
+        elif JITTER.fullmatch(method):
+            jitter_det, fit_s = fit_autoencoder(gallery, args, default=True,
+                                                jitter=int(JITTER.fullmatch(method).group(1)))
+            indices, stats = run_aeguard(jitter_det, method, gallery, queries)
+            stats["fit_s"] = fit_s
+            jitter_width = jitter_det.latent_dim_
         elif method.startswith("aeguard"):
             if det is None:
                 det, ae_fit_s = fit_autoencoder(gallery, args)
@@ -221,6 +234,11 @@ def main(argv=None):
         print(f"default code (width {default_width}) vs PCA-{2 * default_width}: p@10 "
               f"{ae['p@10']:.4f} vs {pca['p@10']:.4f} (target: above; "
               f"{'met' if ae['p@10'] > pca['p@10'] else 'not met'})")
+    for method in filter(JITTER.fullmatch, rows):
+        if f"pca{2 * jitter_width}" in rows:
+            ae, pca = rows[method], rows[f"pca{2 * jitter_width}"]
+            print(f"{method} code (width {jitter_width}) vs PCA-{2 * jitter_width}: p@10 "
+                  f"{ae['p@10']:.4f} vs {pca['p@10']:.4f}")
     if "aeguard" in rows and "aeguard-faiss" in rows:
         ae, fa = rows["aeguard"], rows["aeguard-faiss"]
         print(f"faiss vs exact: p@10 kept {100 * fa['p@10'] / ae['p@10']:.2f} % (target >= 99 %); "

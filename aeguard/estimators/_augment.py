@@ -84,3 +84,23 @@ def rotate(images, degrees):
     top = images[rows, y0, x0] * (1 - fx) + images[rows, y0, x1] * fx
     bottom = images[rows, y1, x0] * (1 - fx) + images[rows, y1, x1] * fx
     return (top * (1 - fy) + bottom * fy).astype(images.dtype, copy=False)
+
+
+def shifted(images, rng, pixels):
+    """Each image (n, h, w, c) moved by up to ``pixels`` rows and columns, drawn per image.
+
+    Each image gets its own whole-pixel shift, uniform in ``[-pixels, pixels]`` along each
+    axis; the pixels moved in from outside the image repeat its edge (the background, for
+    most image sets). ``pixels=0`` returns the images unchanged.
+    """
+    if pixels == 0:
+        return images
+    n, h, w, _ = images.shape
+    k = int(pixels)
+    padded = np.pad(images, ((0, 0), (k, k), (k, k), (0, 0)), mode="edge")
+    dy = rng.integers(-k, k + 1, size=n)
+    dx = rng.integers(-k, k + 1, size=n)
+    # Output pixel (y, x) of image i reads padded pixel (y + k - dy, x + k - dx).
+    rows = (np.arange(h)[None, :] + k - dy[:, None])[:, :, None]
+    cols = (np.arange(w)[None, :] + k - dx[:, None])[:, None, :]
+    return padded[np.arange(n)[:, None, None], rows, cols]

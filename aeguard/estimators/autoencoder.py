@@ -1,6 +1,7 @@
 """Anomaly detectors: reconstruction error of an autoencoder as the anomaly score."""
 
 import math
+from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
@@ -8,6 +9,7 @@ from sklearn.base import ClassNamePrefixFeaturesOutMixin, OutlierMixin, Transfor
 from sklearn.utils.validation import check_is_fitted
 
 from ..retrieval import NeighborsMixin
+from . import _augment
 from ._base import COMMON_CONSTRAINTS, BaseAutoencoder, _channel_last
 from ._detection import Detection, column_names, index_of, quantile_rule, top_columns
 from ._params import Interval, Options
@@ -111,6 +113,18 @@ class AEDetector(
         about ``n_estimators`` times the fitting and scoring work (one pass
         of the network still scores all members). ``transform`` returns the
         members' codes side by side.
+    jitter : int, default=0
+        Images only: during training each input image is moved by up to
+        this many pixels up or down and left or right (a fresh shift per
+        image and batch, the edge repeated), while the target stays the
+        unmoved image. The code then holds what an image shows more than
+        where: on 28 x 28 digits, 2 pixels make latent neighbours
+        (``kneighbors``) more often of the same class, while on 8 x 8 images
+        one pixel is an eighth of the image and makes them less so. The
+        anomaly scores rank worse: the network learns to redraw an image at
+        its usual place, which costs every image some error. So it is for
+        fitting a detector to search by, and 0 (the images as they are) is
+        the default.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling and the validation split. An
         int gives identical scores run after run on the same machine.
@@ -205,6 +219,7 @@ class AEDetector(
         "trim_fraction": [Options("auto"), Interval(Real, 0, 0.9, closed="both")],
         "n_estimators": [Interval(Integral, 1, None)],
         "learning_rate": [Options("auto"), Interval(Real, 0, None, closed="neither")],
+        "jitter": [Interval(Integral, 0, None)],
     }
 
     def __init__(
@@ -224,6 +239,7 @@ class AEDetector(
         contamination=0.1,
         trim_fraction="auto",
         n_estimators=1,
+        jitter=0,
         random_state=None,
         verbose=0,
     ):
@@ -241,6 +257,7 @@ class AEDetector(
         self.contamination = contamination
         self.trim_fraction = trim_fraction
         self.n_estimators = n_estimators
+        self.jitter = jitter
         self.random_state = random_state
         self.verbose = verbose
 
@@ -282,6 +299,13 @@ class AEDetector(
 
     def _network_spec(self, X, output_activation):
         """One member's network; ``n_estimators`` of them side by side when more than one."""
+        if self.jitter and self.architecture_ != "conv2d":
+            raise ValueError(
+                f"jitter={self.jitter} moves images by whole pixels: it needs images of shape "
+                "(n_samples, height, width[, channels]) and the convolutional network "
+                f"(architecture 'auto' or 'conv2d'); got architecture_='{self.architecture_}' "
+                f"for X of shape {X.shape}. Use jitter=0."
+            )
         member = super()._network_spec(X, output_activation)
         if self.n_estimators == 1:
             return member
@@ -312,6 +336,12 @@ class AEDetector(
     def _latent(self, X, y=None):
         """Latent codes of X, for the gallery and the queries of :meth:`kneighbors`."""
         return self._encode(X)
+
+    def _training_options(self):
+        options = super()._training_options()
+        if self.jitter:
+            options["corrupt"] = partial(_augment.shifted, pixels=self.jitter)
+        return options
 
     def _learning_rate(self):
         if self.learning_rate == "auto":

@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from ._augment import AugmentParam
-from ._base import BaseAutoencoder
+from ._base import COMMON_CONSTRAINTS, BaseAutoencoder
 from ._labels import fit_classes, one_hot, sample_inputs
 from ._params import Interval, Options, check_n_samples
 from .autoencoder import AEDetector
@@ -189,7 +189,10 @@ class VAEDetector(AEDetector):
     """
 
     _constraints = {
-        **{k: v for k, v in AEDetector._constraints.items() if k != "n_estimators"},
+        # Not offered for VAEs: ensembles, jitter, and "auto" for the learning rate.
+        **{k: v for k, v in AEDetector._constraints.items()
+           if k not in ("n_estimators", "jitter")},
+        "learning_rate": COMMON_CONSTRAINTS["learning_rate"],
         "beta": [Interval(Real, 0, None, closed="left")],
         "free_nats": [Interval(Real, 0, None, closed="left")],
         "likelihood": [Options("auto", "bernoulli", "gaussian")],
