@@ -263,11 +263,20 @@ def detect(
         Optional[int],
         typer.Option(
             "--train-rows", min=2,
-            help="Time series: learn from the first N rows only (e.g. a period known to be "
-            "normal). Default: the whole file, with robust training.",
+            help="Time series: learn from the first N rows (e.g. a period known to be "
+            "normal). Default: the first third of the rows (at least 64), with robust "
+            "training; every row is scored.",
             show_default=False,
         ),
     ] = None,
+    train_all: Annotated[
+        bool,
+        typer.Option(
+            "--train-all", metavar="",
+            help="Time series: learn from every row, with robust training (the worst "
+            "windows left out), instead of the first third.",
+        ),
+    ] = False,
     train_until: Annotated[
         Optional[str],
         typer.Option(
@@ -328,8 +337,9 @@ def detect(
     """Score every row of a CSV file; write FILE.scores.csv and print a summary.
 
     A file with a time column is a sensor series: rows are put in time order
-    and a SeriesDetector learns normal windows (from the whole file, or from
-    --train-rows / --train-until), then flags anomalous intervals. Otherwise
+    and a SeriesDetector learns normal windows (from the first third of the
+    rows, or from --train-rows / --train-until / --train-all), then scores
+    every row and flags anomalous intervals. Otherwise
     (or with --window 1) rows are independent samples for an AEDetector.
     Every row gets anomaly_score (higher = more anomalous), is_anomaly (1 or 0)
     and top_columns (the columns that drove its score, most important first).
@@ -352,11 +362,12 @@ def detect(
         "--contamination": contamination, "--epochs": epochs, "--seed": seed,
         "--save-model": save_model, "--window": window, "--network": network,
         "--smoothing": smoothing, "--train-rows": train_rows, "--train-until": train_until,
+        "--train-all": train_all or None,
     }
     _check_options(model=model, training=training, contamination=contamination,
                    threshold=threshold, dayfirst=dayfirst, time_format=time_format)
     if group_by is not None:
-        _check_fleet_options({"--train-until": train_until})
+        _check_fleet_options({"--train-until": train_until, "--train-all": train_all or None})
     table = read_table(file, decimal=None if decimal is None else decimal.value)
     output = output if output is not None else default_output_path(file)
     _check_targets(file, output, save_model, plot, report, force=force)
@@ -401,8 +412,13 @@ def detect(
     else:
         series = prepare_series(table.frame, selection.features, time_col, dayfirst=dayfirst,
                                 time_format=time_format)
-        run = _run_series(series, train_size=training_rows(series, train_rows, train_until),
-                          window=window, network=network, smoothing=smoothing, adapt=adapt,
+        # The part learnt from is robustly trained unless the user marked it as normal.
+        from ..estimators.series import ROBUST_TRIM
+
+        marked = train_rows is not None or train_until is not None
+        run = _run_series(series,
+                          train_size=training_rows(series, train_rows, train_until, train_all),
+                          trim_fraction="auto" if marked else ROBUST_TRIM, window=window, network=network, smoothing=smoothing, adapt=adapt,
                           contamination=contamination, **common)
     if save_model is not None:
         from ..persistence import save
@@ -703,12 +719,13 @@ def _run_tabular(X, *, detector, contamination, threshold, epochs, seed, quiet, 
                threshold_given=threshold is not None)
 
 
-def _run_series(series, *, detector, train_size, window, network, smoothing, adapt,
-                contamination, threshold, epochs, seed, quiet, model_path):
+def _run_series(series, *, detector, train_size, trim_fraction, window, network, smoothing,
+                adapt, contamination, threshold, epochs, seed, quiet, model_path):
     """The time-series path: fit a SeriesDetector (unless one is given) and detect on the series."""
     X = series.frame
     if detector is None:
-        detector = _new_series_detector(train_size=train_size, window=window, network=network,
+        detector = _new_series_detector(train_size=train_size, trim_fraction=trim_fraction,
+                                        window=window, network=network,
                                         smoothing=smoothing, adapt=adapt,
                                         contamination=contamination, epochs=epochs, seed=seed,
                                         verbose=_progress(quiet))
@@ -733,15 +750,15 @@ def _new_table_detector(contamination, epochs, seed, *, verbose):
 
 
 def _new_series_detector(*, train_size, window, network, smoothing, adapt, contamination,
-                         epochs, seed, verbose):
+                         epochs, seed, verbose, trim_fraction="auto"):
     """The SeriesDetector the time-series path fits, from the options."""
     from ..estimators.series import SeriesDetector
 
     return SeriesDetector(
         window="auto" if window is None else window, model=network or "conv",
         smoothing=1 if smoothing is None else smoothing, adapt=adapt,
-        train_size=train_size, contamination=contamination, epochs=epochs,
-        random_state=seed, verbose=verbose,
+        train_size=train_size, trim_fraction=trim_fraction, contamination=contamination,
+        epochs=epochs, random_state=seed, verbose=verbose,
     )
 
 

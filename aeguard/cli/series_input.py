@@ -5,6 +5,7 @@ the user can fix; what was repaired (sorting, interpolation) is reported as
 notes for the summary, never silently.
 """
 
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -409,14 +410,29 @@ def _fill_missing(values, notes):
     return filled
 
 
-def training_rows(series, train_rows=None, train_until=None):
+#: Without --train-rows, --train-until or --train-all, ``aeguard detect`` learns from this
+#: leading share of the rows and scores every row online.
+DEFAULT_TRAIN_SHARE = 1 / 3
+#: ... but from at least this many rows (all of them in a shorter file), so that a window can
+#: be chosen and learnt.
+MIN_DEFAULT_TRAIN_ROWS = 64
+
+
+def training_rows(series, train_rows=None, train_until=None, train_all=False):
     """How many leading rows (in time order) are the training part, or None for all.
 
     ``--train-rows N`` gives the count; ``--train-until TIMESTAMP`` counts the
-    rows stamped at or before it.
+    rows stamped at or before it; ``--train-all``: None (every row, trained
+    robustly). None of them: the first third of the rows
+    (:data:`DEFAULT_TRAIN_SHARE`), at least :data:`MIN_DEFAULT_TRAIN_ROWS`.
     """
-    if train_rows is not None and train_until is not None:
-        raise InputError("use --train-rows or --train-until, not both")
+    given = [name for name, value in (("--train-rows", train_rows),
+                                      ("--train-until", train_until),
+                                      ("--train-all", train_all or None)) if value is not None]
+    if len(given) > 1:
+        raise InputError(f"use {' or '.join(given)}, not both")
+    if train_all:
+        return None
     if train_rows is not None:
         if not 2 <= train_rows <= len(series.frame):
             raise InputError(
@@ -440,4 +456,5 @@ def training_rows(series, train_rows=None, train_until=None):
         if n < 2:
             raise InputError(f"no rows at or before --train-until {train_until}")
         return n
-    return None
+    n_rows = len(series.frame)
+    return max(math.ceil(DEFAULT_TRAIN_SHARE * n_rows), min(n_rows, MIN_DEFAULT_TRAIN_ROWS))

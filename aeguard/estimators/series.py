@@ -38,6 +38,10 @@ HISTORY_CLIP = 2.0
 #: level as normal.
 STAY_ROWS = 32
 
+#: ``trim_fraction="auto"`` on a whole series (no ``train_size``): the share of the
+#: worst-reconstructed training windows left out of each epoch.
+ROBUST_TRIM = 0.05
+
 #: Epochs of each update of ``adapt``, over the block's normal windows.
 ADAPT_EPOCHS = 2
 
@@ -403,7 +407,7 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
 
     def _trim_fraction(self):
         if self.trim_fraction == "auto":
-            return 0.05 if self.train_size is None else 0.0
+            return ROBUST_TRIM if self.train_size is None else 0.0
         return self.trim_fraction
 
     def _network_spec(self, n_columns):

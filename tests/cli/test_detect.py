@@ -443,6 +443,47 @@ def test_detect_series_train_until(tmp_path):
     assert "semicolon-separated" in result.stdout
 
 
+def _half_faulty_series(path, n_rows=900):
+    """Two periodic sensors; from the middle on, the first is 3 units (about 4 sd) higher."""
+    rng = np.random.default_rng(0)
+    phase = 2 * np.pi * np.arange(n_rows) / 25
+    frame = pd.DataFrame({
+        "when": pd.date_range("2024-03-01", periods=n_rows, freq="10s"),
+        "temp": np.sin(phase) + 0.05 * rng.normal(size=n_rows),
+        "flow": np.cos(phase) + 0.05 * rng.normal(size=n_rows),
+    })
+    frame.loc[n_rows // 2:, "temp"] += 3.0
+    frame.to_csv(path, index=False)
+
+
+def test_detect_series_learns_from_the_first_third_by_default(tmp_path):
+    """Without a training option the first third is learnt, robustly: a fault that fills the
+    second half of the file is flagged, while a fit on every row (--train-all) learns it."""
+    data = tmp_path / "half.csv"
+    _half_faulty_series(data)
+    flagged = {}
+    for extra in ([], ["--train-all"]):
+        out = tmp_path / f"out{len(extra)}.csv"
+        result = runner.invoke(app, ["detect", str(data), "--epochs", "10", "--window", "25",
+                                     "--output", str(out), *extra])
+        assert result.exit_code == 0, result.output
+        scores = pd.read_csv(out)
+        flagged[bool(extra)] = scores["is_anomaly"].to_numpy()[450:].mean()
+        part = "all 900 rows" if extra else "the first 300 rows"
+        assert f"trained on {part}, windows of 25 rows (10% held out for early stopping, " \
+               "worst windows left out)" in result.stdout
+    assert flagged[False] > 0.5
+    assert flagged[True] < flagged[False] / 2
+
+
+@pytest.mark.parametrize("other", [["--train-rows", "100"], ["--train-until", "2024-03-01"]])
+def test_detect_series_train_all_excludes_the_other_training_options(tmp_path, other):
+    data = tmp_path / "half.csv"
+    _half_faulty_series(data)
+    result = runner.invoke(app, ["detect", str(data), "--train-all", *other])
+    assert_user_error(result, "--train-all", other[0])
+
+
 def test_detect_series_model_names_a_network_and_smoothing(tmp_path):
     """--model dense means --network dense; the summary names the network and the smoothing."""
     data = tmp_path / "p.csv"
@@ -451,7 +492,7 @@ def test_detect_series_model_names_a_network_and_smoothing(tmp_path):
     result = runner.invoke(app, ["detect", str(data), "--model", "dense", "--smoothing", "4",
                                  "--epochs", "2", "--window", "20", "--save-model", str(saved)])
     assert result.exit_code == 0, result.output
-    assert "SeriesDetector (dense network) trained on all 400 rows, windows of 20 rows, " \
+    assert "SeriesDetector (dense network) trained on the first 134 rows, windows of 20 rows, " \
            "errors averaged over 4 rows" in result.stdout
     detector = aeguard.load(saved)
     assert detector.model == "dense" and detector.smoothing_ == 4
