@@ -417,7 +417,8 @@ def detect(
 
         marked = train_rows is not None or train_until is not None
         run = _run_series(series,
-                          train_size=training_rows(series, train_rows, train_until, train_all),
+                          train_size=training_rows(series, train_rows, train_until, train_all,
+                                                   window=window),
                           trim_fraction="auto" if marked else ROBUST_TRIM, window=window, network=network, smoothing=smoothing, adapt=adapt,
                           contamination=contamination, **common)
     if save_model is not None:

@@ -418,13 +418,14 @@ DEFAULT_TRAIN_SHARE = 1 / 3
 MIN_DEFAULT_TRAIN_ROWS = 64
 
 
-def training_rows(series, train_rows=None, train_until=None, train_all=False):
+def training_rows(series, train_rows=None, train_until=None, train_all=False, window=None):
     """How many leading rows (in time order) are the training part, or None for all.
 
     ``--train-rows N`` gives the count; ``--train-until TIMESTAMP`` counts the
     rows stamped at or before it; ``--train-all``: None (every row, trained
     robustly). None of them: the first third of the rows
-    (:data:`DEFAULT_TRAIN_SHARE`), at least :data:`MIN_DEFAULT_TRAIN_ROWS`.
+    (:data:`DEFAULT_TRAIN_SHARE`), at least :data:`MIN_DEFAULT_TRAIN_ROWS` and two
+    ``window`` lengths (when --window is given), at most all of them.
     """
     given = [name for name, value in (("--train-rows", train_rows),
                                       ("--train-until", train_until),
@@ -457,4 +458,5 @@ def training_rows(series, train_rows=None, train_until=None, train_all=False):
             raise InputError(f"no rows at or before --train-until {train_until}")
         return n
     n_rows = len(series.frame)
-    return max(math.ceil(DEFAULT_TRAIN_SHARE * n_rows), min(n_rows, MIN_DEFAULT_TRAIN_ROWS))
+    floor = max(MIN_DEFAULT_TRAIN_ROWS, 2 * (window or 0))
+    return max(math.ceil(DEFAULT_TRAIN_SHARE * n_rows), min(n_rows, floor))

@@ -476,6 +476,15 @@ def test_detect_series_learns_from_the_first_third_by_default(tmp_path):
     assert flagged[True] < flagged[False] / 2
 
 
+def test_detect_series_default_part_holds_two_windows(tmp_path):
+    """On a short file the default training part grows to two --window lengths."""
+    data = tmp_path / "short.csv"
+    _half_faulty_series(data, n_rows=250)
+    result = runner.invoke(app, ["detect", str(data), "--window", "100", "--epochs", "1"])
+    assert result.exit_code == 0, result.output
+    assert "trained on the first 200 rows, windows of 100 rows" in result.stdout
+
+
 @pytest.mark.parametrize("other", [["--train-rows", "100"], ["--train-until", "2024-03-01"]])
 def test_detect_series_train_all_excludes_the_other_training_options(tmp_path, other):
     data = tmp_path / "half.csv"
