@@ -264,8 +264,9 @@ def detect(
         typer.Option(
             "--train-rows", min=2,
             help="Time series: learn from the first N rows (e.g. a period known to be "
-            "normal). Default: the first third of the rows (at least 64), with robust "
-            "training; every row is scored.",
+            "normal). Default: the first third of the rows (at least 64 and two windows), "
+            "with robust training; every row is scored. With --group-by: each asset's first "
+            "N rows (default: all its rows).",
             show_default=False,
         ),
     ] = None,
@@ -404,7 +405,9 @@ def detect(
                                    contamination=contamination), **common)
         return
     _check_path_options(time_col, detector, window, time_options, {
-        "--plot": plot, "--smoothing": smoothing, "--network": network, "--adapt": adapt})
+        "--plot": plot, "--smoothing": smoothing, "--network": network, "--adapt": adapt,
+        "--train-rows": train_rows, "--train-until": train_until,
+        "--train-all": train_all or None})
     if time_col is False:
         check_finite(table.frame, selection.features)
         run = _run_tabular(table.frame[selection.features],
@@ -416,10 +419,10 @@ def detect(
         from ..estimators.series import ROBUST_TRIM
 
         marked = train_rows is not None or train_until is not None
-        run = _run_series(series,
-                          train_size=training_rows(series, train_rows, train_until, train_all,
-                                                   window=window),
-                          trim_fraction="auto" if marked else ROBUST_TRIM, window=window, network=network, smoothing=smoothing, adapt=adapt,
+        train_size = training_rows(series, train_rows, train_until, train_all, window=window)
+        run = _run_series(series, train_size=train_size,
+                          trim_fraction="auto" if marked else ROBUST_TRIM, window=window,
+                          network=network, smoothing=smoothing, adapt=adapt,
                           contamination=contamination, **common)
     if save_model is not None:
         from ..persistence import save
@@ -537,6 +540,9 @@ def _check_fleet_options(options):
     for option, value in options.items():
         if value is None:
             continue
+        if option == "--train-all":
+            raise InputError("--train-all cannot be used with --group-by: each asset already "
+                             "learns from all its rows unless --train-rows is given")
         if option == "--train-until":
             raise InputError("--train-until cannot be used with --group-by: assets start at "
                              "different times; use --train-rows (each asset's first rows)")

@@ -431,7 +431,7 @@ def training_rows(series, train_rows=None, train_until=None, train_all=False, wi
                                       ("--train-until", train_until),
                                       ("--train-all", train_all or None)) if value is not None]
     if len(given) > 1:
-        raise InputError(f"use {' or '.join(given)}, not both")
+        raise InputError(f"give only one of {', '.join(given)}")
     if train_all:
         return None
     if train_rows is not None:

@@ -38,8 +38,9 @@ HISTORY_CLIP = 2.0
 #: level as normal.
 STAY_ROWS = 32
 
-#: ``trim_fraction="auto"`` on a whole series (no ``train_size``): the share of the
-#: worst-reconstructed training windows left out of each epoch.
+#: The share of the worst-reconstructed training windows left out of each epoch by robust
+#: training: ``trim_fraction="auto"`` on a whole series (no ``train_size``), and what
+#: ``aeguard detect`` uses on the leading part it chooses itself.
 ROBUST_TRIM = 0.05
 
 #: Epochs of each update of ``adapt``, over the block's normal windows.

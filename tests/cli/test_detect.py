@@ -440,6 +440,7 @@ def test_detect_series_train_until(tmp_path):
                                  "--epochs", "2", "--window", "20"])
     assert result.exit_code == 0, result.output
     assert "the first 361 rows, windows of 20 rows" in result.stdout
+    assert "worst windows" not in result.stdout  # a part the user marked is trained untrimmed
     assert "semicolon-separated" in result.stdout
 
 
@@ -491,6 +492,16 @@ def test_detect_series_train_all_excludes_the_other_training_options(tmp_path, o
     _half_faulty_series(data)
     result = runner.invoke(app, ["detect", str(data), "--train-all", *other])
     assert_user_error(result, "--train-all", other[0])
+
+
+def test_detect_train_all_needs_a_single_series(tmp_path):
+    """--train-all is refused on table rows (--window 1) and with --group-by."""
+    data = tmp_path / "half.csv"
+    _half_faulty_series(data)
+    assert_user_error(runner.invoke(app, ["detect", str(data), "--train-all", "--window", "1"]),
+                      "--train-all needs a time series")
+    assert_user_error(runner.invoke(app, ["detect", str(data), "--train-all", "--group-by",
+                                          "flow"]), "--train-all cannot be used with --group-by")
 
 
 def test_detect_series_model_names_a_network_and_smoothing(tmp_path):
@@ -550,7 +561,8 @@ def test_detect_model_network_name_conflicts(tmp_path, monkeypatch):
     "args, fragments",
     [
         (["--train-rows", "5", "--window", "20"], ["too few for a window of 20 rows"]),
-        (["--train-rows", "100", "--train-until", "2024-03-01"], ["not both"]),
+        (["--train-rows", "100", "--train-until", "2024-03-01"],
+         ["give only one of", "--train-rows", "--train-until"]),
         (["--train-until", "yesterday-ish"], ["is not a date"]),
         (["--time-column", "nope"], ["--time-column 'nope' is not a column"]),
         (["--network", "gru"],
