@@ -359,16 +359,17 @@ def detect(
     if dayfirst and monthfirst:
         raise InputError("use --dayfirst or --monthfirst, not both")
     dayfirst = True if dayfirst else (False if monthfirst else None)
+    train_all = True if train_all else None  # like the other options: None when not given
     training = {
         "--contamination": contamination, "--epochs": epochs, "--seed": seed,
         "--save-model": save_model, "--window": window, "--network": network,
         "--smoothing": smoothing, "--train-rows": train_rows, "--train-until": train_until,
-        "--train-all": train_all or None,
+        "--train-all": train_all,
     }
     _check_options(model=model, training=training, contamination=contamination,
                    threshold=threshold, dayfirst=dayfirst, time_format=time_format)
     if group_by is not None:
-        _check_fleet_options({"--train-until": train_until, "--train-all": train_all or None})
+        _check_fleet_options({"--train-until": train_until, "--train-all": train_all})
     table = read_table(file, decimal=None if decimal is None else decimal.value)
     output = output if output is not None else default_output_path(file)
     _check_targets(file, output, save_model, plot, report, force=force)
@@ -407,7 +408,7 @@ def detect(
     _check_path_options(time_col, detector, window, time_options, {
         "--plot": plot, "--smoothing": smoothing, "--network": network, "--adapt": adapt,
         "--train-rows": train_rows, "--train-until": train_until,
-        "--train-all": train_all or None})
+        "--train-all": train_all})
     if time_col is False:
         check_finite(table.frame, selection.features)
         run = _run_tabular(table.frame[selection.features],
