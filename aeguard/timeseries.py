@@ -298,6 +298,94 @@ def spread_term(Xs, window, reference, unit, scale):
     return np.square(log_ratio) / np.asarray(unit, dtype=np.float64) * np.asarray(scale)
 
 
+def run_lengths(x):
+    """Rows in a row before each row that hold its value, online.
+
+    Parameters
+    ----------
+    x : ndarray of shape (n_rows,)
+        One column, rows in time order.
+
+    Returns
+    -------
+    lengths : ndarray of shape (n_rows,), int64
+        0 where the value differs from the row before (and at the first row);
+        ``k`` where it equals the ``k`` rows before it.
+    """
+    x = np.asarray(x)
+    rows = np.arange(len(x), dtype=np.int64)
+    changed = np.ones(len(x), dtype=bool)
+    changed[1:] = x[1:] != x[:-1]
+    return rows - np.maximum.accumulate(np.where(changed, rows, 0))
+
+
+def run_statistics(Xs):
+    """Each column's longest run of a repeated value, and how rare a repeat is.
+
+    Parameters
+    ----------
+    Xs : ndarray of shape (n_rows, n_columns)
+        The training part, rows in time order.
+
+    Returns
+    -------
+    longest : ndarray of shape (n_columns,), float64
+        The largest :func:`run_lengths` of each column; inf where the part ends
+        inside its longest run (a column constant in training), whose length is
+        then unknown.
+    rate : ndarray of shape (n_columns,), float64
+        ``-log p`` in nats, with ``p`` the share of rows that repeat the row
+        before, ``(repeats + 1) / (n_rows + 1)``: what each repeated row tells
+        when rows repeat at random, so a sensor that never repeated in training
+        says most by holding a value.
+    """
+    Xs = np.asarray(Xs)
+    n_steps = max(len(Xs) - 1, 0)
+    longest = np.zeros(Xs.shape[1])
+    rate = np.zeros(Xs.shape[1])
+    for j in range(Xs.shape[1]):
+        lengths = run_lengths(Xs[:, j])
+        top = int(lengths.max()) if len(lengths) else 0
+        ongoing = top > 0 and lengths[-1] == top
+        longest[j] = np.inf if ongoing else top
+        repeats = np.count_nonzero(lengths)
+        rate[j] = -np.log((repeats + 1.0) / (n_steps + 2.0))
+    return longest, rate
+
+
+def run_term(Xs, reference, rate, scale, cap):
+    """A column holding one value for longer than ``reference`` rows, in units of its error.
+
+    ``min(2 * (L - reference) * rate / 2.576**2 * scale, cap)`` where the run
+    length ``L`` (:func:`run_lengths`) exceeds ``reference``, else 0:
+    ``(L - reference) * rate`` is how unlikely the extra repeats are (in nats,
+    were rows to repeat at random), and 2.576**2 / 2 nats, the surprise of a
+    Gaussian value at its two-sided 0.99 point, adds as much as ``scale`` (the
+    column's 0.99 training error quantile), as in :func:`level_term`. A frozen
+    sensor or a stuck valve scores even where the spread term cannot tell its
+    flat line from the column's quiet stretches.
+
+    Parameters
+    ----------
+    Xs : ndarray of shape (n_rows, n_columns)
+    reference, rate, scale : ndarray of shape (n_columns,)
+        Run length beyond which rows count (inf: never), nats per repeated row
+        (:func:`run_statistics`), and each column's unit of error.
+    cap : float
+        The most a row's run adds, in the units of ``scale``.
+
+    Returns
+    -------
+    run : ndarray of shape (n_rows, n_columns), float64
+    """
+    term = np.zeros(np.shape(Xs))
+    for j in np.flatnonzero(np.isfinite(reference)):
+        excess = run_lengths(Xs[:, j]) - reference[j]
+        rows = excess > 0
+        term[rows, j] = np.minimum(2 * excess[rows] * rate[j] / Z99_SQUARED * scale[j], cap)
+    return term
+
+
 class ScoreHistory:
     """The distribution of a detector's scores on a log scale: a histogram of fixed bins.
 

@@ -193,3 +193,52 @@ def test_spread_term_is_zero_for_a_column_constant_in_training():
     assert reference[1] == 0
     term = timeseries.spread_term(X, 32, reference, np.ones(2), np.ones(2))
     assert np.isfinite(term).all() and (term[:, 1] == 0).all()
+
+
+def test_run_lengths_count_the_rows_before_that_hold_the_value_online():
+    x = np.array([1.0, 1.0, 1.0, 2.0, 3.0, 3.0, 1.0])
+    np.testing.assert_array_equal(timeseries.run_lengths(x), [0, 1, 2, 0, 0, 1, 0])
+    for k in range(1, len(x)):
+        np.testing.assert_array_equal(timeseries.run_lengths(x[:k]), timeseries.run_lengths(x)[:k])
+    assert timeseries.run_lengths(np.array([])).shape == (0,)
+
+
+def test_run_statistics_give_the_longest_run_and_what_a_repeat_tells():
+    X = np.zeros((11, 3))
+    X[:, 0] = np.arange(11)  # never repeats
+    X[:, 1] = [0, 0, 0, 1, 2, 2, 3, 4, 5, 6, 7]  # three repeats, the longest run 2
+    # column 2: constant, so its longest run has not ended: its length is unknown
+    longest, rate = timeseries.run_statistics(X)
+    assert longest[0] == 0 and longest[1] == 2 and longest[2] == np.inf
+    np.testing.assert_allclose(rate, -np.log(np.array([1.0, 4.0, 11.0]) / 12))
+    X[-1, 2] = 1.0  # the constant run ends inside the part: now it is known
+    assert timeseries.run_statistics(X)[0][2] == 9
+
+
+def test_run_term_counts_repeats_beyond_the_reference_up_to_the_cap():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 2))
+    X[400:500, 0] = X[399, 0]  # frozen: the row before and 100 rows hold one value
+    longest, rate = timeseries.run_statistics(X[:300])
+    assert (longest == 0).all()  # continuous noise never repeats
+    reference = 2 * (longest + 1) - 1
+    term = timeseries.run_term(X, reference, rate, np.ones(2), cap=50.0)
+    assert (term[:401] == 0).all() and (term[500:] == 0).all() and (term[:, 1] == 0).all()
+    unit = 2 * rate[0] / timeseries.Z99_SQUARED  # what one repeat beyond the reference adds
+    np.testing.assert_allclose(term[401:404, 0], [unit, 2 * unit, 3 * unit])
+    assert np.diff(term[400:500, 0]).min() >= 0 and term[499, 0] == 50.0
+    never = timeseries.run_term(X, np.full(2, np.inf), rate, np.ones(2), cap=50.0)
+    assert (never == 0).all()
+
+
+def test_run_term_stays_quiet_on_a_sensor_that_repeats_by_nature():
+    """A coarse sensor repeats its readings; runs as long as training's are not news."""
+    rng = np.random.default_rng(0)
+    x = np.round(np.cumsum(0.03 * rng.normal(size=20_000)), 1)[:, None]  # a slow, coarse reading
+    longest, rate = timeseries.run_statistics(x[:2000])
+    assert 10 < longest[0] < np.inf
+    # Ten times as many rows hold longer runs than training did (75 rows here), but not
+    # twice as long ones.
+    assert np.count_nonzero(timeseries.run_term(x, longest, rate, np.ones(1), cap=50.0)) > 20
+    term = timeseries.run_term(x, 2 * (longest + 1) - 1, rate, np.ones(1), cap=50.0)
+    assert np.count_nonzero(term) < 0.001 * len(x)

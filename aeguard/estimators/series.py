@@ -26,6 +26,11 @@ LEVEL_WINDOW = 500
 #: is not alarmed by a small change.
 SPREAD_ROWS, SPREAD_WEIGHT = 32, 0.5
 MIN_SPREAD_UNIT = 0.1 ** 2 * timeseries.Z99_SQUARED
+#: A run of one repeated value counts once it is more than RUN_FACTOR times as long as
+#: the column's longest in training, and adds at most RUN_CAP times the base alarm
+#: level: enough to open an alarm, after which the score history takes a lasting
+#: value as known, as it does a lasting level.
+RUN_FACTOR, RUN_CAP = 2, 4.0
 #: The alarm level follows this quantile of the scores of the last HISTORY_ROWS rows,
 #: updated every HISTORY_BLOCK rows.
 HISTORY_QUANTILE, HISTORY_ROWS, HISTORY_BLOCK = 0.999, 4000, 50
@@ -58,13 +63,14 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
     sliding windows; an autoencoder (1-D convolutional by default) learns to
     reconstruct windows of the training part. Each row gets, per column, the
     squared reconstruction error of its step in the window ending at it,
-    plus a level term (how far the value is from the column's recent
-    level), and the row's score is the largest of these, divided by the
-    row's alarm level, which follows the scores' own recent history (see
-    Notes). **Higher = more anomalous**, as for :class:`aeguard.AEDetector`,
-    and 1 means the same on every series: the alarm level. ``predict``
-    gives +1 / -1 per row; :meth:`detect` gives alarms that stay open while
-    a fault lasts.
+    plus terms for how far the value is from the column's recent level, a
+    spread fallen below the usual one, and a value held for longer than
+    training ever held one; the row's score is the largest of these sums
+    over the columns, divided by the row's alarm level, which follows the
+    scores' own recent history (see Notes). **Higher = more anomalous**, as
+    for :class:`aeguard.AEDetector`, and 1 means the same on every series:
+    the alarm level. ``predict`` gives +1 / -1 per row; :meth:`detect` gives
+    alarms that stay open while a fault lasts.
 
     Scoring is online: row ``t``'s score uses only rows up to ``t``, so a
     fitted detector can score a live stream. The first ``window_ - 1`` rows,
@@ -170,6 +176,11 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
     spread_reference_, spread_unit_ : ndarray of shape (n_features_in_,)
         Each column's usual mean squared row-to-row step, and the unit of its
         spread term (see Notes).
+    run_reference_, run_rate_ : ndarray of shape (n_features_in_,)
+        Each column's run term (see Notes): the run of one repeated value it
+        counts beyond (twice the longest in training, plus one row; inf for a
+        column whose training part ends inside its longest run, such as a
+        constant one), and what each repeated row tells, in nats.
     base_threshold_ : float
         The lowest alarm level, in uncalibrated score units; never below the
         smallest column's unit of error (``level_scale_.min()``).
@@ -217,9 +228,22 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
        values is ordinary and a flat window is easy to reconstruct. It
        enters at half weight (at full weight it raised the false alarms on
        the SKAB benchmark; the project's benchmark notes give the figures).
-    4. ``raw[t] = max_j (e + level + spread)[t, j]``: the worst column, so one
+    4. ``run[t, j]``: ``min(2 * (L - R_j) * r_j / 2.576**2 * q_j, 4 * B)``
+       where ``L``, the number of rows before ``t`` that hold its value, is
+       more than ``R_j``, twice the column's longest such run in training plus
+       one (else 0). ``r_j = -log p_j`` with ``p_j`` the share of training rows
+       that repeat the row before, so ``(L - R_j) * r_j`` is how unlikely the
+       extra repeats would be by chance, in nats, and 2.576**2 / 2 nats (a
+       Gaussian value at its 0.99 point) adds ``q_j``, as in the level term.
+       ``B`` is ``base_threshold_``: a held value opens an alarm, then the
+       alarm level takes it as known, as it does a lasting level
+       (:func:`aeguard.timeseries.run_term`). A sensor that never repeated a
+       reading in training and holds one (stale data, a stuck valve) counts
+       after three equal rows; a coarse sensor, whose readings repeat, only
+       when it holds one for twice as long as it ever did.
+    5. ``raw[t] = max_j (e + level + spread + run)[t, j]``: the worst column, so one
        broken sensor among hundreds is not averaged away.
-    5. The alarm level ``T[t]`` is the larger of ``threshold_margin`` x the
+    6. The alarm level ``T[t]`` is the larger of ``threshold_margin`` x the
        ``threshold_quantile`` quantile of the training rows' ``raw`` and the
        0.999 quantile of ``raw`` over the 4,000 rows before ``t`` (updated
        every 50 rows; the training rows count as the rows before the series;
@@ -229,7 +253,7 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
        reconstructs perfectly (a constant sensor) a change is news, but a
        value back at its constant after a fault, which the level term still
        sees as far from the 500 rows before, is not.
-       ``feature_scores`` is ``(e + level + spread) / T`` and ``score_samples`` its
+       ``feature_scores`` is ``(e + level + spread + run) / T`` and ``score_samples`` its
        row maximum: calibrated against each series' own history, so one
        threshold means the same on every file.
 
@@ -376,6 +400,8 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
         log_ratio = timeseries.spread_log_ratio(Xs, SPREAD_ROWS, self.spread_reference_)
         self.spread_unit_ = np.maximum(np.quantile(np.square(log_ratio), 0.99, axis=0),
                                        MIN_SPREAD_UNIT) / SPREAD_WEIGHT
+        longest, self.run_rate_ = timeseries.run_statistics(Xs)
+        self.run_reference_ = RUN_FACTOR * (longest + 1) - 1
         contributions = self._contributions(errors, self._novelty(Xs))
         raw = contributions.max(axis=1)
         # Neither level is below the smallest unit of error: on a perfectly reconstructed
@@ -478,12 +504,19 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
         return timeseries.trailing_mean(contributions, getattr(self, "smoothing_", 1))
 
     def _novelty(self, Xs):
-        """The level term plus the spread term, per row and column, in error units."""
+        """The level, spread and run terms, per row and column, in error units."""
         novelty = timeseries.level_term(Xs, LEVEL_WINDOW, self.level_scale_)
         # Models saved before the spread term have no spread_reference_: scored without it.
         if hasattr(self, "spread_reference_"):
             novelty += timeseries.spread_term(Xs, SPREAD_ROWS, self.spread_reference_,
                                               self.spread_unit_, self.level_scale_)
+        # Models saved before the run term have no run_reference_: scored without it.
+        if hasattr(self, "run_reference_"):
+            # No training row's run is longer than the reference, so the term is 0 there
+            # and fitting can compute it before base_threshold_ exists.
+            cap = RUN_CAP * getattr(self, "base_threshold_", np.inf)
+            novelty += timeseries.run_term(Xs, self.run_reference_, self.run_rate_,
+                                           self.level_scale_, cap)
         return novelty
 
     def _alarm_levels(self, raw):
@@ -497,8 +530,9 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
     def feature_scores(self, X):
         """Per-row, per-column scores: which sensors drove each row's score.
 
-        Each column's reconstruction error plus its level term, divided by
-        the row's alarm level (see Notes); the largest of a row's values is
+        Each column's reconstruction error plus its level, spread and run
+        terms, divided by the row's alarm level (see Notes); the largest of a
+        row's values is
         its :meth:`score_samples`.
 
         Parameters

@@ -376,9 +376,43 @@ def test_series_a_frozen_noisy_sensor_is_flagged_by_its_spread():
     assert result.is_anomaly[2000:2200].mean() < 0.05
     hit = result.intervals[(result.intervals.start <= 2350) & (result.intervals.end >= 2200)]
     assert hit.top_columns.iloc[0].startswith("x2")
-    # Without the spread term (a model saved before it existed) the frozen rows pass.
+    # The spread alone flags them (without the run term, which also sees them); without
+    # either (a model saved before both existed) the frozen rows pass.
+    del det.run_reference_, det.run_rate_
+    assert det.detect(X).is_anomaly[2200:2350].mean() > 0.5
     del det.spread_reference_, det.spread_unit_
     assert det.detect(X).is_anomaly[2200:2350].mean() < 0.2
+
+
+def test_series_a_sensor_holding_one_value_is_flagged_by_its_run():
+    """A noisy sensor that never repeated in training repeats one reading: news at once."""
+    rng = np.random.default_rng(0)
+    t = np.arange(3000)
+    X = np.column_stack([np.sin(2 * np.pi * t / PERIOD + k) for k in range(4)])
+    X += 0.3 * rng.normal(size=X.shape)
+    X[:, 3] = np.round(X[:, 3], 1)  # a coarse sensor: repeats its readings by nature
+    X[2200:2260, 1] = X[2199, 1]  # stuck at its last reading
+    det = SeriesDetector(epochs=5, train_size=2000, random_state=0).fit(X)
+    assert det.run_reference_[1] == 1 and 1 < det.run_reference_[3] < np.inf
+    del det.spread_reference_, det.spread_unit_  # the run term alone
+    result = det.detect(X)
+    stuck = result.is_anomaly[2200:2260]
+    assert stuck[:5].any() and stuck.mean() > 0.5, stuck.mean()
+    assert result.is_anomaly[2000:2200].mean() < 0.05  # the coarse sensor's runs are not news
+    hit = result.intervals[(result.intervals.start <= 2260) & (result.intervals.end >= 2200)]
+    assert hit.top_columns.iloc[0].startswith("x1")
+    del det.run_reference_, det.run_rate_
+    assert det.detect(X).is_anomaly[2200:2260].mean() < 0.2
+
+
+def test_series_a_column_constant_in_training_gets_no_run_term():
+    """Its longest run has not ended by the end of training: staying constant is no news."""
+    t = np.arange(1500)
+    X = np.column_stack([np.sin(2 * np.pi * t / PERIOD), np.full(1500, 2.0)])
+    det = SeriesDetector(epochs=2, train_size=600, random_state=0).fit(X)
+    assert det.run_reference_[1] == np.inf
+    Xs = det.scaler_.transform(X.astype(np.float32))
+    assert (det._novelty(Xs)[:, 1] == 0).all()
 
 
 def test_series_detection_gives_each_rows_alarm_level():
