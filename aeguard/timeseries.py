@@ -340,7 +340,6 @@ def run_statistics(Xs):
         says most by holding a value.
     """
     Xs = np.asarray(Xs)
-    n_steps = max(len(Xs) - 1, 0)
     longest = np.zeros(Xs.shape[1])
     rate = np.zeros(Xs.shape[1])
     for j in range(Xs.shape[1]):
@@ -349,7 +348,7 @@ def run_statistics(Xs):
         ongoing = top > 0 and lengths[-1] == top
         longest[j] = np.inf if ongoing else top
         repeats = np.count_nonzero(lengths)
-        rate[j] = -np.log((repeats + 1.0) / (n_steps + 2.0))
+        rate[j] = -np.log((repeats + 1.0) / (len(Xs) + 1.0))
     return longest, rate
 
 

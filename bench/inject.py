@@ -350,11 +350,9 @@ def main(argv=None):
     print()
     print("generated single series of kinds the shared data lacks (counts, utilisation, hourly, "
           "traffic; not in the figures above):")
-    for keys in ("method", ["kind", "method"], ["series", "method"]):
-        print(generated.groupby(keys).apply(summary, include_groups=False)
-              .drop(columns=["top-1 %", "top-3 %"]).round(1).to_string())
-        if keys != ["series", "method"]:
-            print()
+    print("\n\n".join(generated.groupby(keys).apply(summary, include_groups=False)
+                        .drop(columns=["top-1 %", "top-3 %"]).round(1).to_string()
+                        for keys in ("method", ["kind", "method"], ["series", "method"])))
     if unchanged:
         print(f"\nleft out: {len(unchanged)} placements that left the series unchanged "
               f"({', '.join(sorted(set(unchanged)))})")

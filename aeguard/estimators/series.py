@@ -532,8 +532,7 @@ class SeriesDetector(OutlierMixin, KerasStateMixin, BaseEstimator):
 
         Each column's reconstruction error plus its level, spread and run
         terms, divided by the row's alarm level (see Notes); the largest of a
-        row's values is
-        its :meth:`score_samples`.
+        row's values is its :meth:`score_samples`.
 
         Parameters
         ----------
